@@ -1,0 +1,326 @@
+"""Column-level data contracts: what each share may carry.
+
+Each asset's pandera ``DataFrameModel`` below is the single source of truth for its columns. From it
+derive: validation (:func:`validate`), the asset's ``dagster/column_schema`` (:func:`table_schema`), the
+allowlist a reader selects (:func:`columns`), the Snowflake secure-view DDL (:func:`secure_view_ddl`) and the
+data dictionary (:func:`data_dictionary_markdown`). Nothing else lists the same columns.
+
+Every field says whether it is student PII (``metadata={"pii": True}``). A contract whose ``Config`` sets
+membership in :data:`NON_PII` may hold no PII field, and ``strict`` makes any extra column (an SEID, an SSID, a name)
+an error. Validation failures are reported as column, rule and count: never the failing values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from ccgi_assets.matching_vocab import MATCH_METHODS, MATCH_STATUSES
+
+LEA = r"^\d{7}$"
+SCHOOL = r"^\d{7}$"
+SSID = r"^\d{10}$"
+YEAR = r"^\d{4}-\d{4}$"
+SYSTEMS = ["UC", "CSU", "CCC"]
+AG_CODES = ["A", "B", "C", "D", "E", "F", "GA", "GB", "GC", "GD", "GE", "GF", "GO"]
+
+
+def _pii(description: str, **kw):
+    return pa.Field(description=description, metadata={"pii": True}, **kw)
+
+
+def _f(description: str, **kw):
+    return pa.Field(description=description, metadata={"pii": False}, **kw)
+
+
+class _Base(pa.DataFrameModel):
+    class Config:
+        strict = True  # an extra column is a contract violation
+        coerce = True
+
+
+# --------------------------------------------------------------------------- Diagram 1 (non-PII)
+class CrseCourse(_Base):
+    """One course offered at a school in a year, from CALPADS CRSE section rows (non-PII)."""
+
+    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
+    school_code: Series[pd.StringDtype] = _f("7-digit school of course delivery", str_matches=SCHOOL)
+    academic_year: Series[pd.StringDtype] = _f("academic year ID, CCYY-CCYY", str_matches=YEAR)
+    local_course_id: Series[pd.StringDtype] = _f("the LEA's local course ID (leading zeros kept)")
+    course_name: Series[pd.StringDtype] = _f("course name as the school submitted it", nullable=True)
+    state_course_code: Series[pd.StringDtype] = _f("4-digit CALPADS state course code", nullable=True)
+    content_area: Series[pd.StringDtype] = _f("content area of the state course code", nullable=True)
+    uc_csu_approved: Series[pd.BooleanDtype] = _f("UC/CSU approved indicator (Y) in CRSE")
+    instructional_level_code: Series[pd.StringDtype] = _f("course section instructional level", nullable=True)
+    ap_ib_cross_reference: Series[pd.StringDtype] = _f("AP/IB course code cross reference", nullable=True)
+    section_count: Series[pd.Int64Dtype] = _f("CRSE section rows behind this course", ge=1)
+    conflicting_fields: Series[pd.Int64Dtype] = _f(
+        "course-level fields that disagreed across sections (resolved: most common value, ties to the "
+        "value of the lowest section ID)",
+        ge=0,
+    )
+
+    class Config:
+        unique = ["school_code", "academic_year", "local_course_id"]
+
+
+class CmpMatchResult(_Base):
+    """How one UC/CSU-approved CALPADS course matched the UC A-G CMP list (non-PII; returned to CDE)."""
+
+    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
+    school_code: Series[pd.StringDtype] = _f("7-digit school code", str_matches=SCHOOL)
+    academic_year: Series[pd.StringDtype] = _f("academic year ID", str_matches=YEAR)
+    local_course_id: Series[pd.StringDtype] = _f("local course ID")
+    course_name: Series[pd.StringDtype] = _f("CALPADS course name", nullable=True)
+    state_course_code: Series[pd.StringDtype] = _f("state course code", nullable=True)
+    cmp_course_id: Series[pd.StringDtype] = _f("matched CMP course ID (null when none)", nullable=True)
+    cmp_course_title: Series[pd.StringDtype] = _f("CMP course title of the candidate", nullable=True)
+    cmp_subject_area: Series[pd.StringDtype] = _f("CMP a-g subject area of the candidate", nullable=True)
+    match_status: Series[pd.StringDtype] = _f("matched | matched_subject_mismatch | ambiguous | not_on_cmp",
+                                              isin=MATCH_STATUSES)
+    score: Series[float] = _f("similarity 0-100", ge=0, le=100)
+    method: Series[pd.StringDtype] = _f("evidence used: local_course_code | transcript_abbreviation | title",
+                                        isin=MATCH_METHODS, nullable=True)
+    reason: Series[pd.StringDtype] = _f("short code a person can act on")
+
+
+# --------------------------------------------------------------------------- Diagram 2a/2b (student share)
+class OptinStudent(_Base):
+    """A student an LEA shares: on its newest opt-in list (opt_in) or enrolled in grades 6-12 (statewide)."""
+
+    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
+    ssid: Series[pd.StringDtype] = _pii("10-digit statewide student identifier", str_matches=SSID)
+    participation_model: Series[pd.StringDtype] = _f("opt_in | statewide", isin=["opt_in", "statewide"])
+
+    class Config:
+        unique = ["reporting_lea", "ssid"]
+
+
+class RegistrationRoster(_Base):
+    """What CaliforniaColleges.edu needs to register a student: the seed's name, local ID, DOB, gender, ethnicity."""
+
+    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
+    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
+    local_student_id: Series[pd.StringDtype] = _pii("local student ID (string, leading zeros kept)")
+    legal_first_name: Series[pd.StringDtype] = _pii("legal first name", nullable=True)
+    legal_last_name: Series[pd.StringDtype] = _pii("legal last name", nullable=True)
+    birth_date: Series[pa.DateTime] = _pii("birth date", nullable=True)
+    gender_code: Series[pd.StringDtype] = _pii("gender code (F, M, X)", nullable=True)
+    hispanic_ethnicity_indicator: Series[pd.StringDtype] = _pii("Hispanic ethnicity indicator Y/N", nullable=True)
+    race_1_code: Series[pd.StringDtype] = _pii("race code 1", nullable=True)
+    race_2_code: Series[pd.StringDtype] = _pii("race code 2", nullable=True)
+    race_3_code: Series[pd.StringDtype] = _pii("race code 3", nullable=True)
+    race_4_code: Series[pd.StringDtype] = _pii("race code 4", nullable=True)
+    race_5_code: Series[pd.StringDtype] = _pii("race code 5", nullable=True)
+    school_code: Series[pd.StringDtype] = _f("school of most recent enrollment", str_matches=SCHOOL)
+    grade_level_code: Series[pd.StringDtype] = _f("grade level of most recent enrollment")
+
+    class Config:
+        unique = ["reporting_lea", "ssid"]
+
+
+class StudentCourse(_Base):
+    """A roster student's course record, to fill the student's account (seed step 2a-5 / 2b-4)."""
+
+    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
+    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
+    school_code: Series[pd.StringDtype] = _f("school of course delivery", str_matches=SCHOOL)
+    academic_year: Series[pd.StringDtype] = _f("academic year ID", str_matches=YEAR)
+    academic_term_code: Series[pd.StringDtype] = _f("academic term", nullable=True)
+    local_course_id: Series[pd.StringDtype] = _f("local course ID")
+    course_name: Series[pd.StringDtype] = _f("course name", nullable=True)
+    state_course_code: Series[pd.StringDtype] = _f("state course code", nullable=True)
+    ag_subject_area: Series[pd.StringDtype] = _f("UC/CSU a-g admission requirement code", isin=AG_CODES, nullable=True)
+    credits_attempted: Series[float] = _f("credits attempted", nullable=True)
+    credits_earned: Series[float] = _f("credits earned", nullable=True)
+    final_grade: Series[pd.StringDtype] = _f("final grade", nullable=True)
+
+
+# --------------------------------------------------------------------------- platform sharing
+class StatewideSubmission(_Base):
+    """Course data and SSID sent to one statewide system, on application, with consent in force."""
+
+    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
+    receiving_system: Series[pd.StringDtype] = _f("UC | CSU | CCC", isin=SYSTEMS)
+    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
+    application_submitted_at: Series[pa.DateTime] = _f("when the application was submitted")
+    school_code: Series[pd.StringDtype] = _f("school of course delivery", str_matches=SCHOOL)
+    academic_year: Series[pd.StringDtype] = _f("academic year ID", str_matches=YEAR)
+    academic_term_code: Series[pd.StringDtype] = _f("academic term", nullable=True)
+    local_course_id: Series[pd.StringDtype] = _f("local course ID")
+    course_name: Series[pd.StringDtype] = _f("course name", nullable=True)
+    ag_subject_area: Series[pd.StringDtype] = _f("a-g code", isin=AG_CODES, nullable=True)
+    credits_earned: Series[float] = _f("credits earned", nullable=True)
+    final_grade: Series[pd.StringDtype] = _f("final grade", nullable=True)
+
+
+class CdeExtractRow(_Base):
+    """Account data for CDE, one row per student on a current roster who has a platform account."""
+
+    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
+    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
+    registered_at: Series[pa.DateTime] = _f("account registration time")
+    uc_application_submitted_at: Series[pa.DateTime] = _f("UC application submitted", nullable=True)
+    csu_application_submitted_at: Series[pa.DateTime] = _f("CSU application submitted", nullable=True)
+    ccc_application_submitted_at: Series[pa.DateTime] = _f("CCC application submitted", nullable=True)
+    planning_items: Series[pd.Int64Dtype] = _f("college and career planning items recorded", ge=0)
+    activities_completed: Series[pd.Int64Dtype] = _f("lessons and activities completed", ge=0)
+    last_activity_at: Series[pa.DateTime] = _f("latest completed activity", nullable=True)
+
+    class Config:
+        unique = ["ssid"]
+
+
+class LeaReportFigure(_Base):
+    """One aggregate figure of an LEA's report (no student-level data; cells < 10 suppressed)."""
+
+    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
+    section: Series[pd.StringDtype] = _f("course_match | student_activity")
+    school_code: Series[pd.StringDtype] = _f("school, or ALL", nullable=True)
+    grade_level_code: Series[pd.StringDtype] = _f("grade, or ALL", nullable=True)
+    measure: Series[pd.StringDtype] = _f("what is counted")
+    value: Series[float] = _f("the figure (null when suppressed)", nullable=True)
+    suppressed: Series[pd.BooleanDtype] = _f("true when a student count below 10 was suppressed")
+
+
+CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
+    "crse_courses": CrseCourse,
+    "cmp_match_results": CmpMatchResult,
+    "optin_students": OptinStudent,
+    "registration_roster": RegistrationRoster,
+    "student_courses": StudentCourse,
+    "statewide_submissions": StatewideSubmission,
+    "cde_extract": CdeExtractRow,
+    "lea_reports": LeaReportFigure,
+}
+
+
+# --------------------------------------------------------------------------- derived views of a contract
+def _schema(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
+    return model.to_schema()
+
+
+def columns(model: type[pa.DataFrameModel]) -> list[str]:
+    """The allowlist: the columns a share may carry, in contract order."""
+    return list(_schema(model).columns)
+
+
+def pii_columns(model: type[pa.DataFrameModel]) -> list[str]:
+    return [n for n, c in _schema(model).columns.items() if (c.metadata or {}).get("pii")]
+
+
+#: contracts of shares that must carry no student data (Diagram 1 and reports for other parties)
+NON_PII = frozenset({CrseCourse, CmpMatchResult, LeaReportFigure})
+
+
+def is_non_pii(model: type[pa.DataFrameModel]) -> bool:
+    return model in NON_PII
+
+
+def _type_name(col) -> str:
+    s = str(col.dtype).lower()
+    if "datetime" in s:
+        return "timestamp"
+    if "bool" in s:
+        return "boolean"
+    if "int" in s:
+        return "integer"
+    if "float" in s:
+        return "double"
+    return "string"
+
+
+def table_schema(model: type[pa.DataFrameModel]):
+    """The contract as a Dagster ``TableSchema`` (the asset's Columns tab), PII columns tagged."""
+    from dagster import TableColumn, TableColumnConstraints, TableSchema
+
+    cols = []
+    for name, col in _schema(model).columns.items():
+        pii = (col.metadata or {}).get("pii", False)
+        cols.append(
+            TableColumn(
+                name=name,
+                type=_type_name(col),
+                description=col.description,
+                constraints=TableColumnConstraints(nullable=bool(col.nullable)),
+                tags={"pii": "true"} if pii else {},
+            )
+        )
+    return TableSchema(columns=cols)
+
+
+def secure_view_ddl(model: type[pa.DataFrameModel], source_table: str, view_name: str) -> str:
+    """Snowflake secure view exposing exactly the contract's columns (column-level restriction)."""
+    cols = ",\n    ".join(columns(model))
+    return f"CREATE OR REPLACE SECURE VIEW {view_name} AS\nSELECT\n    {cols}\nFROM {source_table}"
+
+
+def select_allowed(df: pd.DataFrame, model: type[pa.DataFrameModel]) -> pd.DataFrame:
+    """Project a frame onto the contract's allowlist (a missing column is an error, extras are dropped)."""
+    allowed = columns(model)
+    missing = [c for c in allowed if c not in df.columns]
+    if missing:
+        raise ContractViolation(model.__name__, [Failure(c, "column_missing", 1) for c in missing])
+    return df.loc[:, allowed]
+
+
+@dataclass(frozen=True)
+class Failure:
+    column: str
+    rule: str
+    count: int
+
+
+class ContractViolation(ValueError):
+    """A frame broke its contract. The message names columns, rules and counts, never values."""
+
+    def __init__(self, contract: str, failures: list[Failure]):
+        self.contract = contract
+        self.failures = failures
+        parts = "; ".join(f"{f.column}: {f.rule} ({f.count} rows)" for f in failures)
+        super().__init__(f"{contract} contract violated: {parts}")
+
+
+def validate(df: pd.DataFrame, model: type[pa.DataFrameModel]) -> pd.DataFrame:
+    """Validate (and coerce) ``df`` against ``model``; raise :class:`ContractViolation` with counts only.
+
+    We validate ourselves rather than through dagster-pandera, whose failure events carry the failing values.
+    """
+    if is_non_pii(model):
+        leaked = [c for c in df.columns if c not in columns(model)]
+        if leaked:
+            raise ContractViolation(model.__name__, [Failure(c, "column_not_in_non_pii_contract", len(df)) for c in leaked])
+    try:
+        return model.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        fc = err.failure_cases
+        fc = fc.assign(column=fc["column"].fillna("<frame>").astype(str), check=fc["check"].astype(str))
+        # column_in_schema failures name the extra column in failure_case: a column name, not a value.
+        extra = fc["check"] == "column_in_schema"
+        fc.loc[extra, "column"] = fc.loc[extra, "failure_case"].astype(str)
+        counts = fc.groupby(["column", "check"], sort=True).size()
+        failures = [Failure(col, _rule_name(chk), int(n)) for (col, chk), n in counts.items()]
+        raise ContractViolation(model.__name__, failures) from None
+
+
+def _rule_name(check: str) -> str:
+    # str_matches('^\d{10}$') -> str_matches('^\d{10}$'): rule text is the contract's, not the data's.
+    return check
+
+
+def data_dictionary_markdown() -> str:
+    """The data dictionary of every share, generated from the contracts."""
+    out = ["# Data dictionary", "", "Generated from `ccgi_assets/contracts.py` (`ccgi dictionary`). "
+           "PII columns are student data: they never leave the shares whose contract lists them.", ""]
+    for asset, model in CONTRACTS.items():
+        doc = (model.__doc__ or "").strip()
+        out += [f"## `{asset}` ({'non-PII' if is_non_pii(model) else 'student data'})", "", doc, "",
+                "| column | type | PII | nullable | description |", "|---|---|---|---|---|"]
+        for name, col in _schema(model).columns.items():
+            pii = "yes" if (col.metadata or {}).get("pii") else ""
+            out.append(f"| `{name}` | {_type_name(col)} | {pii} | {'yes' if col.nullable else ''} | {col.description or ''} |")
+        out.append("")
+    return "\n".join(out)

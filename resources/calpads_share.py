@@ -1,0 +1,185 @@
+"""The CALPADS share: CDE's CRSE, SENR, SINF and SCSC data as CCGI sees it.
+
+One interface, two implementations:
+
+* :class:`LocalCalpadsShare` loads the caret-delimited CALPADS files under ``$CCGI_HOME/share/<TYPE>/``
+  into schema ``calpads_share`` of the embedded DuckDB warehouse, once per change of the files, keeping only
+  the share's columns (data minimization starts at the reader).
+* :class:`SnowflakeCalpadsShare` queries the Snowflake share database CDE grants CCGI (column-level
+  restricted secure views), through ``dagster-snowflake``.
+
+SQL handed to :meth:`CalpadsShare.query` names tables as ``{SENR}``, ``{SINF}``, ``{CRSE}``, ``{SCSC}`` and
+binds parameters as ``$name``; each implementation fills in its own relation names and parameter style.
+Statewide steps (most-recent enrollment, current student information) therefore run where the data lives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from dagster import ConfigurableResource, get_dagster_logger
+from pydantic import PrivateAttr
+
+from resources.settings import DUCKDB_CONFIG, SHARE_SCHEMA
+
+#: What the CALPADS share exposes to CCGI, per record type (the column-level restriction of the seed's
+#: Snowflake-to-Snowflake share). Addresses, guardians, birthplace, SEIDs and class IDs are not shared.
+SHARE_COLUMNS: dict[str, list[str]] = {
+    "SENR": [
+        "transaction_type_code", "reporting_lea", "school_of_attendance", "academic_year_id", "ssid",
+        "local_student_id", "enrollment_start_date", "enrollment_status_code", "grade_level_code",
+        "enrollment_exit_date",
+    ],
+    "SINF": [
+        "transaction_type_code", "effective_start_date", "effective_end_date", "reporting_lea", "ssid",
+        "local_student_id", "student_legal_first_name", "student_legal_last_name", "student_birth_date",
+        "student_gender_code", "hispanic_ethnicity_indicator", "race_1_code", "race_2_code", "race_3_code",
+        "race_4_code", "race_5_code",
+    ],
+    "CRSE": [
+        "transaction_type_code", "reporting_lea", "school_of_course_delivery", "academic_year_id",
+        "state_course_code", "local_course_id", "course_name", "uc_csu_approved_indicator", "course_section_id",
+        "academic_term_code", "course_section_instructional_level_code", "ap_ib_course_code_cross_reference",
+    ],
+    "SCSC": [
+        "transaction_type_code", "reporting_lea", "school_of_course_delivery", "academic_year_id", "ssid",
+        "local_course_id", "course_section_id", "academic_term_code", "student_credits_attempted",
+        "student_credits_earned", "student_course_final_grade", "uc_csu_admission_requirement_code",
+    ],
+}
+RECORD_TYPES = tuple(SHARE_COLUMNS)
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+class CalpadsShare(ConfigurableResource):
+    """Read access to the CALPADS share. Subclasses implement :meth:`_run`."""
+
+    def query(self, sql: str, **params: Any) -> pd.DataFrame:
+        """Run ``sql`` (tables as ``{SENR}`` etc., parameters as ``$name``) and return a DataFrame."""
+        return self._run(sql.format(**{t: self.relation(t) for t in RECORD_TYPES}), params)
+
+    def relation(self, record_type: str) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _run(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def prepare(self, record_types: list[str]) -> dict[str, Any]:
+        """Make the record types queryable; return load figures (counts only)."""
+        return {}
+
+    def leas(self) -> list[str]:
+        """Reporting LEAs that have submitted enrollment (SENR) data."""
+        self.prepare(["SENR"])
+        return self.query("SELECT DISTINCT reporting_lea FROM {SENR} ORDER BY 1")["reporting_lea"].tolist()
+
+
+class LocalCalpadsShare(CalpadsShare):
+    """CALPADS files under ``<home>/share/<TYPE>/*.txt`` loaded into the embedded DuckDB warehouse."""
+
+    home: str
+    _loaded: dict = PrivateAttr(default_factory=dict)
+
+    @property
+    def database(self) -> Path:
+        return Path(self.home) / "warehouse.duckdb"
+
+    def relation(self, record_type: str) -> str:
+        return f"{SHARE_SCHEMA}.{record_type.lower()}"
+
+    @contextmanager
+    def connect(self):
+        self.database.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(self.database), config=DUCKDB_CONFIG)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def files(self, record_type: str) -> list[Path]:
+        folder = Path(self.home) / "share" / record_type
+        return sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith("."))
+
+    def _fingerprint(self, files: list[Path]) -> str:
+        h = hashlib.sha256()
+        for p in files:
+            st = p.stat()
+            h.update(f"{p.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        return h.hexdigest()
+
+    def prepare(self, record_types: list[str]) -> dict[str, Any]:
+        """Load each record type's files unless the loaded copy is of the same files (name, size, mtime)."""
+        from ccgi_assets.calpads import load_calpads
+
+        figures: dict[str, Any] = {}
+        with self.connect() as con:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {SHARE_SCHEMA}")
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {SHARE_SCHEMA}._loads (record_type VARCHAR PRIMARY KEY, "
+                "fingerprint VARCHAR, rows_loaded BIGINT, rows_rejected BIGINT, loaded_at TIMESTAMP)"
+            )
+            for rt in record_types:
+                files = self.files(rt)
+                fp = self._fingerprint(files)
+                row = con.execute(
+                    f"SELECT fingerprint, rows_loaded, rows_rejected FROM {SHARE_SCHEMA}._loads WHERE record_type = ?",
+                    [rt],
+                ).fetchone()
+                if row and row[0] == fp:
+                    figures[rt] = {"files": len(files), "rows_loaded": row[1], "rows_rejected": row[2], "reloaded": False}
+                    continue
+                report = load_calpads(con, files, self.relation(rt), columns=SHARE_COLUMNS[rt], on_error="skip",
+                                      record_type=rt)
+                rejected = int(sum(report.rejected.values()))
+                con.execute(
+                    f"INSERT OR REPLACE INTO {SHARE_SCHEMA}._loads VALUES (?, ?, ?, ?, now())",
+                    [rt, fp, int(report.rows_loaded), rejected],
+                )
+                figures[rt] = {"files": len(files), "rows_loaded": int(report.rows_loaded), "rows_rejected": rejected,
+                               "reloaded": True, "rejected_by_rule": report.rejected_by_rule()}
+                if rejected:
+                    get_dagster_logger().warning(
+                        f"CALPADS {rt}: {rejected} malformed rows skipped "
+                        f"({', '.join(f'{k}: {v}' for k, v in sorted(report.rejected_by_rule().items()))})"
+                    )
+        return figures
+
+    def _run(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+        with self.connect() as con:
+            return con.execute(sql, params or None).df()
+
+
+class SnowflakeCalpadsShare(CalpadsShare):
+    """The Snowflake share database CDE grants CCGI (tables ``<database>.<schema>.SENR`` etc.)."""
+
+    account: str
+    user: str
+    password: str | None = None
+    warehouse: str | None = None
+    role: str | None = None
+    database: str
+    schema_: str = "CALPADS"
+
+    def relation(self, record_type: str) -> str:
+        return f"{self.database}.{self.schema_}.{record_type}"
+
+    def _resource(self):
+        from dagster_snowflake import SnowflakeResource
+
+        return SnowflakeResource(account=self.account, user=self.user, password=self.password,
+                                 warehouse=self.warehouse, role=self.role, database=self.database)
+
+    def _run(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+        sql = _PARAM.sub(lambda m: f"%({m.group(1)})s", sql)
+        with self._resource().get_connection() as conn:
+            cur = conn.cursor()
+            cur.execute(sql, params or None)
+            df = cur.fetch_pandas_all()
+        df.columns = [c.lower() for c in df.columns]
+        return df

@@ -1,0 +1,90 @@
+"""Files and tables that leave CCGI: extracts for CDE and the statewide systems, and LEA reports.
+
+Local target: CSV files under ``$CCGI_HOME/exports/<destination>/``. Snowflake target: a table per extract in
+schema ``EXPORTS_<DESTINATION>`` (written with ``write_pandas``), shared on from there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from dagster import ConfigurableResource
+
+
+class ExportStore(ConfigurableResource):
+    """Writes an extract for one destination; returns where it went."""
+
+    def write(self, destination: str, name: str, df: pd.DataFrame) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def remove(self, destination: str, name: str) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class LocalExportStore(ExportStore):
+    root: str
+
+    def path(self, destination: str, name: str) -> Path:
+        return Path(self.root) / destination / f"{name}.csv"
+
+    def write(self, destination: str, name: str, df: pd.DataFrame) -> str:
+        p = self.path(destination, name)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_suffix(".csv.tmp")
+        df.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+        tmp.replace(p)  # readers never see a half-written extract
+        return str(p)
+
+    def remove(self, destination: str, name: str) -> None:
+        self.path(destination, name).unlink(missing_ok=True)
+
+
+class SnowflakeExportStore(ExportStore):
+    account: str
+    user: str
+    password: str | None = None
+    warehouse: str | None = None
+    role: str | None = None
+    database: str
+
+    def _connect(self):
+        from dagster_snowflake import SnowflakeResource
+
+        return SnowflakeResource(account=self.account, user=self.user, password=self.password,
+                                 warehouse=self.warehouse, role=self.role, database=self.database).get_connection()
+
+    def write(self, destination: str, name: str, df: pd.DataFrame) -> str:
+        from snowflake.connector.pandas_tools import write_pandas
+
+        schema = f"EXPORTS_{destination.upper()}"
+        table = name.upper()
+        with self._connect() as conn:
+            conn.cursor().execute(f"CREATE SCHEMA IF NOT EXISTS {self.database}.{schema}")
+            out = df.copy()
+            out.columns = [c.upper() for c in out.columns]
+            write_pandas(conn, out, table_name=table, database=self.database, schema=schema,
+                         auto_create_table=True, overwrite=True, use_logical_type=True)
+        return f"{self.database}.{schema}.{table}"
+
+    def remove(self, destination: str, name: str) -> None:
+        with self._connect() as conn:
+            conn.cursor().execute(f"DROP TABLE IF EXISTS {self.database}.EXPORTS_{destination.upper()}.{name.upper()}")
+
+
+class ReportStore(ConfigurableResource):
+    """Where LEA reports are written: ``<root>/<lea>/`` (a folder locally, an object-storage URL in production)."""
+
+    root: str
+
+    def write(self, lea: str, name: str, content: str | bytes) -> str:
+        from upath import UPath
+
+        folder = UPath(self.root) / lea
+        folder.mkdir(parents=True, exist_ok=True)
+        p = folder / name
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding="utf-8")
+        return str(p)

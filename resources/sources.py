@@ -1,0 +1,138 @@
+"""Readers of the external sources: the UC CMP list, the LEA landing zone, LEA participation, platform activity.
+
+Each takes a root that is a local folder by default (under ``$CCGI_HOME``) or an fsspec URL in production
+(object storage, through ``universal_pathlib``); the asset code does not know which.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+from dagster import ConfigurableResource
+from upath import UPath
+
+PLATFORM_KINDS: dict[str, list[str]] = {
+    "accounts": ["ssid", "registered_at"],
+    "applications": ["ssid", "system", "submitted_at"],
+    "consents": ["ssid", "system", "granted", "recorded_at"],
+    "planning": ["ssid", "item_type", "item", "recorded_at"],
+    "activities": ["ssid", "activity", "completed_at"],
+}
+_TIME_COLUMNS = {"registered_at", "submitted_at", "recorded_at", "completed_at"}
+
+
+def _path(root: str) -> UPath:
+    return UPath(root)
+
+
+class CmpSource(ConfigurableResource):
+    """UC A-G Course Management Portal exports: every ``*.csv`` under ``root``."""
+
+    root: str
+
+    def read(self) -> pd.DataFrame:
+        from ccgi_assets.cmp import read_cmp_dir
+
+        return read_cmp_dir(Path(self.root))
+
+
+class ParticipationConfig(ConfigurableResource):
+    """``lea_participation.csv``: ``reporting_lea,model`` with model ``opt_in`` or ``statewide``."""
+
+    path: str
+
+    def read(self) -> dict[str, str]:
+        p = _path(self.path)
+        if not p.exists():
+            return {}
+        df = pd.read_csv(io.StringIO(p.read_text(encoding="utf-8-sig")), dtype=str, keep_default_na=False)
+        df.columns = [c.strip().lower() for c in df.columns]
+        missing = {"reporting_lea", "model"} - set(df.columns)
+        if missing:
+            raise ValueError(f"{self.path}: participation file lacks column(s) {', '.join(sorted(missing))}")
+        out: dict[str, str] = {}
+        for i, (lea, model) in enumerate(zip(df["reporting_lea"].str.strip(), df["model"].str.strip().str.lower()), 2):
+            if not (len(lea) == 7 and lea.isdigit()):
+                raise ValueError(f"{self.path}, line {i}: reporting_lea is not a 7-digit LEA code")
+            if model not in ("opt_in", "statewide"):
+                raise ValueError(f"{self.path}, line {i}: model must be opt_in or statewide")
+            out[lea] = model
+        return out
+
+    def model(self, lea: str) -> str | None:
+        return self.read().get(lea)
+
+
+class LandingZone(ConfigurableResource):
+    """The LEA opt-in landing zone: ``<root>/<lea>/<list files>``."""
+
+    root: str
+
+    def lea_folders(self) -> dict[str, UPath]:
+        root = _path(self.root)
+        if not root.exists():
+            return {}
+        return {p.name: p for p in sorted(root.iterdir(), key=lambda p: p.name)
+                if p.is_dir() and len(p.name) == 7 and p.name.isdigit()}
+
+    def list_files(self, lea: str) -> list[UPath]:
+        from ccgi_assets.optin import is_list_file
+
+        folder = _path(self.root) / lea
+        if not folder.exists():
+            return []
+        return sorted((p for p in folder.iterdir() if p.is_file() and is_list_file(p)), key=lambda p: p.name)
+
+    def newest(self, lea: str) -> UPath | None:
+        from ccgi_assets.optin import newest_list
+
+        folder = _path(self.root) / lea
+        return newest_list(folder) if folder.exists() else None
+
+
+class PlatformSource(ConfigurableResource):
+    """CaliforniaColleges.edu activity data: ``<root>/<lea>/<kind>.csv`` (see docs/data_layout.md)."""
+
+    root: str
+
+    def lea_folders(self) -> list[str]:
+        root = _path(self.root)
+        if not root.exists():
+            return []
+        return sorted(p.name for p in root.iterdir() if p.is_dir() and len(p.name) == 7 and p.name.isdigit())
+
+    def read(self, kind: str, leas: list[str] | None = None) -> pd.DataFrame:
+        """One kind of activity for the given LEAs (all when None), with a ``reporting_lea`` column.
+
+        No data yet is a normal state: an empty frame with the kind's columns.
+        """
+        cols = PLATFORM_KINDS[kind]
+        frames = []
+        for lea in leas if leas is not None else self.lea_folders():
+            p = _path(self.root) / lea / f"{kind}.csv"
+            if not p.exists():
+                continue
+            df = pd.read_csv(io.BytesIO(p.read_bytes()), dtype=str, keep_default_na=False, na_values=[""])
+            missing = set(cols) - set(df.columns)
+            if missing:
+                raise ValueError(f"{p}: platform {kind} file lacks column(s) {', '.join(sorted(missing))}")
+            frames.append(df[cols].assign(reporting_lea=lea))
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({c: pd.Series(dtype=str) for c in cols + ["reporting_lea"]})
+        for c in cols:
+            if c in _TIME_COLUMNS:
+                df[c] = pd.to_datetime(df[c], errors="coerce")
+        if kind == "consents":
+            df["granted"] = df["granted"].astype(str).str.strip().str.lower().isin(["true", "1", "y", "yes"])
+        return df
+
+    def fingerprint(self, lea: str) -> str:
+        """Changes whenever any of the LEA's platform files changes (used by automation)."""
+        parts = []
+        for kind in PLATFORM_KINDS:
+            p = _path(self.root) / lea / f"{kind}.csv"
+            if p.exists():
+                st = p.stat()
+                parts.append(f"{kind}:{st.st_size}:{getattr(st, 'st_mtime_ns', st.st_mtime)}")
+        return "|".join(parts)
