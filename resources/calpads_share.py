@@ -60,14 +60,18 @@ _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 class CalpadsShare(ConfigurableResource):
     """Read access to the CALPADS share. Subclasses implement :meth:`_run`."""
 
-    def query(self, sql: str, **params: Any) -> pd.DataFrame:
-        """Run ``sql`` (tables as ``{SENR}`` etc., parameters as ``$name``) and return a DataFrame."""
-        return self._run(sql.format(**{t: self.relation(t) for t in RECORD_TYPES}), params)
+    def query(self, sql: str, frames: dict[str, pd.DataFrame] | None = None, **params: Any) -> pd.DataFrame:
+        """Run ``sql`` (tables as ``{SENR}`` etc., parameters as ``$name``) and return a DataFrame.
+
+        ``frames`` are small local tables the query may join to by name (e.g. an LEA's list of SSIDs): the
+        lookup runs in the warehouse, so the statewide tables never come to pandas.
+        """
+        return self._run(sql.format(**{t: self.relation(t) for t in RECORD_TYPES}), params, frames or {})
 
     def relation(self, record_type: str) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _run(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:  # pragma: no cover - abstract
+    def _run(self, sql: str, params: dict[str, Any], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:  # pragma: no cover
         raise NotImplementedError
 
     def prepare(self, record_types: list[str]) -> dict[str, Any]:
@@ -150,8 +154,10 @@ class LocalCalpadsShare(CalpadsShare):
                     )
         return figures
 
-    def _run(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    def _run(self, sql: str, params: dict[str, Any], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         with self.connect() as con:
+            for name, frame in frames.items():
+                con.register(name, frame)
             return con.execute(sql, params or None).df()
 
 
@@ -175,10 +181,16 @@ class SnowflakeCalpadsShare(CalpadsShare):
         return SnowflakeResource(account=self.account, user=self.user, password=self.password,
                                  warehouse=self.warehouse, role=self.role, database=self.database)
 
-    def _run(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    def _run(self, sql: str, params: dict[str, Any], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        from snowflake.connector.pandas_tools import write_pandas
+
         sql = _PARAM.sub(lambda m: f"%({m.group(1)})s", sql)
         with self._resource().get_connection() as conn:
             cur = conn.cursor()
+            for name, frame in frames.items():
+                cols = ", ".join(f"{c} VARCHAR" for c in frame.columns)
+                cur.execute(f"CREATE TEMPORARY TABLE {name} ({cols})")
+                write_pandas(conn, frame.astype(str), table_name=name.upper(), quote_identifiers=False)
             cur.execute(sql, params or None)
             df = cur.fetch_pandas_all()
         df.columns = [c.lower() for c in df.columns]

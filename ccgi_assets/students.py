@@ -1,0 +1,112 @@
+"""Student share logic (seed Diagram 2a steps 2-5, 2b steps 2-4): plain SQL and functions over DataFrames.
+
+Statewide steps run where the CALPADS data lives (``CalpadsShare.query``): "most recent SENR" and "current
+SINF" are window queries over every LEA's records, restricted to the students at hand. Their results are
+small per LEA and come to pandas for the rest.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ccgi_assets import contracts as c
+
+GRADES_6_12 = ["06", "07", "08", "09", "10", "11", "12"]
+
+#: Most recent enrollment of each student in ``ids`` (a frame with an ``ssid`` column): latest enrollment start
+#: date; on the same date an open enrollment, then primary (status 10) before secondary, wins.
+MOST_RECENT_SENR_SQL = """
+SELECT ssid, reporting_lea, school_of_attendance AS school_code, grade_level_code, local_student_id,
+       enrollment_start_date, enrollment_exit_date
+FROM {SENR}
+WHERE coalesce(transaction_type_code, '') <> 'D' AND ssid IN (SELECT ssid FROM ids)
+QUALIFY row_number() OVER (
+    PARTITION BY ssid
+    ORDER BY enrollment_start_date DESC, (enrollment_exit_date IS NULL) DESC, enrollment_status_code ASC,
+             reporting_lea, school_of_attendance) = 1
+"""
+
+#: Students whose most recent enrollment is an open one in LEA ``$lea``, grades 6-12 (the statewide model).
+ENROLLED_IN_LEA_SQL = """
+SELECT ssid FROM (
+    SELECT ssid, reporting_lea, grade_level_code, enrollment_exit_date
+    FROM {SENR}
+    WHERE coalesce(transaction_type_code, '') <> 'D'
+      AND ssid IN (SELECT ssid FROM {SENR} WHERE reporting_lea = $lea)
+    QUALIFY row_number() OVER (
+        PARTITION BY ssid
+        ORDER BY enrollment_start_date DESC, (enrollment_exit_date IS NULL) DESC, enrollment_status_code ASC,
+                 reporting_lea, school_of_attendance) = 1
+) recent
+WHERE reporting_lea = $lea AND enrollment_exit_date IS NULL
+  AND grade_level_code IN ('06', '07', '08', '09', '10', '11', '12')
+ORDER BY ssid
+"""
+
+#: Current student information of each student in ``ids``: the record with no end date and the latest
+#: effective start (an earlier record end-dated by a newer one is history, never shared).
+CURRENT_SINF_SQL = """
+SELECT ssid, student_legal_first_name AS legal_first_name, student_legal_last_name AS legal_last_name,
+       student_birth_date AS birth_date, student_gender_code AS gender_code, hispanic_ethnicity_indicator,
+       race_1_code, race_2_code, race_3_code, race_4_code, race_5_code
+FROM {SINF}
+WHERE coalesce(transaction_type_code, '') <> 'D' AND ssid IN (SELECT ssid FROM ids)
+QUALIFY row_number() OVER (
+    PARTITION BY ssid
+    ORDER BY (effective_end_date IS NULL) DESC, effective_start_date DESC, effective_end_date DESC) = 1
+"""
+
+#: A roster's course records (SCSC), any school the student took them at.
+STUDENT_SCSC_SQL = """
+SELECT ssid, school_of_course_delivery AS school_code, academic_year_id AS academic_year,
+       academic_term_code, local_course_id, student_credits_attempted AS credits_attempted,
+       student_credits_earned AS credits_earned, student_course_final_grade AS final_grade,
+       uc_csu_admission_requirement_code AS ag_subject_area
+FROM {SCSC}
+WHERE coalesce(transaction_type_code, '') <> 'D' AND ssid IN (SELECT ssid FROM ids)
+"""
+
+
+def ids_frame(ssids) -> pd.DataFrame:
+    return pd.DataFrame({"ssid": pd.Series(list(ssids), dtype=str)})
+
+
+def classify_list(ssids: pd.Series, recent: pd.DataFrame, lea: str) -> tuple[pd.Series, dict[str, int]]:
+    """Keep the listed students whose most recent enrollment is in ``lea``.
+
+    ``recent`` is :data:`MOST_RECENT_SENR_SQL`'s result for the list. Returns the accepted SSIDs (list order)
+    and counts per rule: ``unknown_ssid`` (no CALPADS enrollment at all) and ``enrolled_in_another_lea``
+    (an LEA can only share its own students; where the student is now is never revealed).
+    """
+    where = recent.set_index("ssid")["reporting_lea"] if len(recent) else pd.Series(dtype=str)
+    lea_of = ssids.map(where)
+    unknown = lea_of.isna()
+    other = ~unknown & (lea_of != lea)
+    accepted = ssids[~unknown & ~other].reset_index(drop=True)
+    return accepted, {"unknown_ssid": int(unknown.sum()), "enrolled_in_another_lea": int(other.sum())}
+
+
+def build_roster(lea: str, recent: pd.DataFrame, sinf: pd.DataFrame) -> pd.DataFrame:
+    """The registration roster: most recent enrollment (in ``lea``) + current SINF, contract columns only."""
+    enr = recent[recent["reporting_lea"] == lea]
+    roster = enr[["ssid", "reporting_lea", "local_student_id", "school_code", "grade_level_code"]].merge(
+        sinf, on="ssid", how="left", validate="one_to_one"
+    )
+    roster = roster.sort_values("ssid", kind="stable").reset_index(drop=True)
+    return c.validate(c.select_allowed(roster, c.RegistrationRoster), c.RegistrationRoster)
+
+
+def build_student_courses(lea: str, scsc: pd.DataFrame, courses: pd.DataFrame) -> pd.DataFrame:
+    """Course records of roster students joined to the course catalog (name, state course code)."""
+    cat = courses[["school_code", "academic_year", "local_course_id", "course_name", "state_course_code"]]
+    out = scsc.merge(cat, on=["school_code", "academic_year", "local_course_id"], how="left")
+    out["ag_subject_area"] = out["ag_subject_area"].where(out["ag_subject_area"].fillna("").str.strip() != "", None)
+    out = out.assign(reporting_lea=lea).sort_values(
+        ["ssid", "academic_year", "academic_term_code", "local_course_id"], kind="stable"
+    ).reset_index(drop=True)
+    return c.validate(c.select_allowed(out, c.StudentCourse), c.StudentCourse)
+
+
+def removed_count(previous: set[str], current: set[str]) -> int:
+    """Students on the previous version of a partition and not on this one (opt-outs, transfers out)."""
+    return len(previous - current)
