@@ -14,11 +14,12 @@ from resources.calpads_share import CalpadsShare, LocalCalpadsShare, SnowflakeCa
 from resources.exports import ExportStore, LocalExportStore, ReportStore, SnowflakeExportStore
 from resources.settings import ASSET_SCHEMA, DUCKDB_CONFIG, ccgi_home, target, warehouse_path
 from resources.sources import CmpSource, LandingZone, ParticipationConfig, PlatformSource
+from resources.warehouse import DuckDBWarehouse, SnowflakeWarehouse, Warehouse
 
 __all__ = [
     "CalpadsShare", "LocalCalpadsShare", "SnowflakeCalpadsShare", "ExportStore", "LocalExportStore",
     "SnowflakeExportStore", "ReportStore", "CmpSource", "LandingZone", "ParticipationConfig", "PlatformSource",
-    "build_resources", "local_resources",
+    "Warehouse", "DuckDBWarehouse", "SnowflakeWarehouse", "build_resources", "local_resources",
 ]
 
 
@@ -37,6 +38,7 @@ def local_resources(home: Path) -> dict:
         "platform": PlatformSource(root=str(home / "platform")),
         "exports": LocalExportStore(root=str(home / "exports")),
         "reports": ReportStore(root=str(home / "reports")),
+        "warehouse": DuckDBWarehouse(database=str(warehouse_path(home))),
     }
 
 
@@ -61,6 +63,7 @@ def snowflake_resources(home: Path) -> dict:
         "platform": PlatformSource(root=os.environ.get("CCGI_PLATFORM_URL", str(home / "platform"))),
         "exports": SnowflakeExportStore(database=EnvVar("SNOWFLAKE_DATABASE"), **creds),
         "reports": ReportStore(root=os.environ.get("CCGI_REPORTS_URL", str(home / "reports"))),
+        "warehouse": SnowflakeWarehouse(database=EnvVar("SNOWFLAKE_DATABASE"), **creds),
     }
 
 

@@ -1,0 +1,167 @@
+"""Diagram 2a steps 2-5 and 2b steps 2-4: the student and course share, one LEA per partition.
+
+Every asset here replaces its LEA's rows on each run (the IO manager deletes the partition's rows before
+writing), so a student an LEA's newer list drops disappears from all three tables on the next run; the
+metadata counts those removals. Metadata holds counts only.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from dagster import AssetExecutionContext, BackfillPolicy, Failure, MetadataValue, Output, asset
+
+from ccgi_assets import contracts as c
+from ccgi_assets import students as st
+from ccgi_assets.assets.sources import calpads_scsc, calpads_senr, calpads_sinf, lea_participation, optin_landing
+from ccgi_assets.optin import OptinFileError, read_optin_list
+from ccgi_assets.partitions import lea_partitions
+from resources import CalpadsShare, LandingZone, ParticipationConfig, Warehouse
+
+GROUP = "student_share"
+PARTITIONED = dict(
+    partitions_def=lea_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    group_name=GROUP,
+    kinds={"pandas"},
+    tags={"data_class": "student_pii"},
+)
+
+
+def _meta(model, **extra):
+    return {"dagster/column_schema": c.table_schema(model), "partition_expr": "reporting_lea",
+            "contract": model.__name__, **extra}
+
+
+def _sum(dicts: list[dict[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for d in dicts:
+        for k, v in d.items():
+            out[k] = out.get(k, 0) + int(v)
+    return dict(sorted(out.items()))
+
+
+def _optin_for_lea(lea: str, model: str, calpads: CalpadsShare, landing: LandingZone) -> tuple[pd.DataFrame, dict]:
+    """One LEA's validated list (opt_in) or enrolled students (statewide), and counts per rule."""
+    if model == "statewide":
+        ssids = calpads.query(st.ENROLLED_IN_LEA_SQL, lea=lea)["ssid"].astype(str)
+        figures = {"listed": len(ssids), "rejected": {}}
+    else:
+        path = landing.newest(lea)
+        if path is None:  # no list yet is a normal state: nobody is shared
+            return _frame(lea, model, pd.Series([], dtype=str)), {"listed": 0, "rejected": {}, "list_file": None}
+        lst = read_optin_list(path)
+        recent = calpads.query(st.MOST_RECENT_SENR_SQL, frames={"ids": st.ids_frame(lst.ssids)})
+        ssids, boundary = st.classify_list(pd.Series(lst.ssids, dtype=str), recent, lea)
+        figures = {"listed": int(lst.rows_read), "rejected": {**lst.rejected, **boundary}, "list_file": path.name}
+    return _frame(lea, model, ssids), figures
+
+
+def _frame(lea: str, model: str, ssids: pd.Series) -> pd.DataFrame:
+    df = pd.DataFrame({"reporting_lea": lea, "ssid": ssids.astype(str).to_numpy(), "participation_model": model})
+    return c.validate(df, c.OptinStudent)
+
+
+@asset(deps=[optin_landing, lea_participation, calpads_senr], metadata=_meta(c.OptinStudent), **PARTITIONED)
+def optin_students(context: AssetExecutionContext, calpads: CalpadsShare, landing: LandingZone,
+                   participation: ParticipationConfig, warehouse: Warehouse) -> Output[pd.DataFrame]:
+    """The students an LEA shares (seed 2a step 2 / 2b step 2).
+
+    ``opt_in`` LEAs: the LEA's newest list (a full snapshot: a student absent from it has opted out), each
+    SSID checked (10 digits, not blank, not duplicated, known to CALPADS, most recent enrollment in this LEA:
+    an LEA can share only its own students). ``statewide`` LEAs: every student whose most recent enrollment is
+    an open one in the LEA, grades 6-12. An LEA with a list but no participation row is treated as opt_in.
+    An unreadable list fails the LEA's run naming file and rule; the file stays where it is and the LEA's
+    previous rows stay as they were. Receivers: ``registration_roster``.
+    """
+    calpads.prepare(["SENR"])
+    models = participation.read()
+    frames, figures, failed = [], [], 0
+    keys = context.partition_keys
+    for lea in keys:
+        model = models.get(lea, "opt_in")
+        try:
+            df, fig = _optin_for_lea(lea, model, calpads, landing)
+        except OptinFileError as exc:
+            if len(keys) == 1:
+                raise Failure(description=f"LEA {lea}: {exc}", metadata={"rule": exc.rule}) from None
+            # a single-run backfill keeps the other LEAs going and this LEA's previous rows as they were
+            context.log.error(f"LEA {lea}: {exc}; keeping its previous list")
+            failed += 1
+            prev = sorted(warehouse.keys("optin_students", lea))
+            df, fig = _frame(lea, model, pd.Series(prev, dtype=str)), {"listed": 0, "rejected": {}}
+        fig["removed"] = st.removed_count(warehouse.keys("optin_students", lea), set(df["ssid"]))
+        frames.append(df)
+        figures.append(fig)
+    out = pd.concat(frames, ignore_index=True) if frames else _frame("0000000", "opt_in", pd.Series([], dtype=str))
+    meta = {
+        "dagster/row_count": len(out),
+        "students_shared": len(out),
+        "rows_listed": sum(f["listed"] for f in figures),
+        "rejected_by_rule": MetadataValue.json(_sum([f["rejected"] for f in figures])),
+        "students_removed_since_last_run": sum(f["removed"] for f in figures),
+        "leas": len(keys),
+        "leas_with_unreadable_list": failed,
+    }
+    if len(keys) == 1:
+        meta["participation_model"] = models.get(keys[0], "opt_in")
+        if figures[0].get("list_file"):
+            meta["list_file"] = figures[0]["list_file"]
+    return Output(out, metadata=meta)
+
+
+@asset(deps=[calpads_senr, calpads_sinf], metadata=_meta(c.RegistrationRoster), **PARTITIONED)
+def registration_roster(context: AssetExecutionContext, optin_students: pd.DataFrame, calpads: CalpadsShare,
+                        warehouse: Warehouse) -> Output[pd.DataFrame]:
+    """What CaliforniaColleges.edu needs to verify a registration (seed 2a step 3 / 2b step 2): SSID, local
+    student ID, legal name, birth date, gender, ethnicity and race, plus school and grade, from the student's
+    most recent SENR and current SINF record. Nothing else. A student whose most recent enrollment is not in
+    this LEA is not on its roster. Receivers: CaliforniaColleges.edu registration (``registration.verify``).
+    """
+    calpads.prepare(["SENR", "SINF"])
+    frames, removed, not_here = [], 0, 0
+    for lea, ids in _by_lea(optin_students, context.partition_keys):
+        recent = calpads.query(st.MOST_RECENT_SENR_SQL, frames={"ids": st.ids_frame(ids)})
+        sinf = calpads.query(st.CURRENT_SINF_SQL, frames={"ids": st.ids_frame(ids)})
+        roster = st.build_roster(lea, recent, sinf)
+        not_here += len(ids) - len(roster)
+        removed += st.removed_count(warehouse.keys("registration_roster", lea), set(roster["ssid"]))
+        frames.append(roster)
+    out = pd.concat(frames, ignore_index=True)
+    return Output(out, metadata={
+        "dagster/row_count": len(out),
+        "students_on_roster": len(out),
+        "students_not_enrolled_here": not_here,
+        "students_without_current_sinf": int(out["birth_date"].isna().sum()),
+        "students_removed_since_last_run": removed,
+        "by_grade": MetadataValue.json({str(k): int(v) for k, v in out["grade_level_code"].value_counts().sort_index().items()}),
+    })
+
+
+@asset(deps=[calpads_scsc], metadata=_meta(c.StudentCourse), **PARTITIONED)
+def student_courses(context: AssetExecutionContext, registration_roster: pd.DataFrame, crse_courses: pd.DataFrame,
+                    calpads: CalpadsShare, warehouse: Warehouse) -> Output[pd.DataFrame]:
+    """Course records of roster students (seed 2a step 5 / 2b step 4): course name, local course ID, state
+    course code, a-g subject area, year, term, school, credits and grade, to fill their accounts. Only roster
+    students: nothing for a student who opted out. Receivers: student accounts, ``statewide_submissions``.
+    """
+    calpads.prepare(["SCSC"])
+    frames, removed = [], 0
+    for lea, ids in _by_lea(registration_roster, context.partition_keys):
+        scsc = calpads.query(st.STUDENT_SCSC_SQL, frames={"ids": st.ids_frame(ids)})
+        courses = st.build_student_courses(lea, scsc, crse_courses)
+        removed += st.removed_count(warehouse.keys("student_courses", lea), set(courses["ssid"]))
+        frames.append(courses)
+    out = pd.concat(frames, ignore_index=True)
+    return Output(out, metadata={
+        "dagster/row_count": len(out),
+        "course_records": len(out),
+        "students_with_courses": int(out["ssid"].nunique()),
+        "records_without_catalog_course": int(out["course_name"].isna().sum()),
+        "students_removed_since_last_run": removed,
+    })
+
+
+def _by_lea(df: pd.DataFrame, keys) -> list[tuple[str, list[str]]]:
+    """Each requested LEA with its students (an LEA with none still gets an empty, contract-valid partition)."""
+    groups = {lea: g["ssid"].astype(str).tolist() for lea, g in df.groupby("reporting_lea")} if len(df) else {}
+    return [(lea, groups.get(lea, [])) for lea in keys]

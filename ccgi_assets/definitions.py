@@ -1,0 +1,34 @@
+"""The whole system in a screen.
+
+Flows (asset groups): ``course_catalog_share`` (seed Diagram 1), ``student_share`` (Diagrams 2a/2b steps
+2-5) and ``platform_sharing`` (2a steps 6-9, 2b steps 5-8), over external ``sources``. Resources come from
+``$CCGI_TARGET``: the embedded DuckDB warehouse under ``$CCGI_HOME`` (default) or Snowflake.
+"""
+
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+
+from ccgi_assets.assets import ASSETS, SOURCES
+from ccgi_assets.partitions import lea_partitions
+from resources import build_resources
+from sensors import optin_list_sensor, platform_activity_sensor
+
+#: Diagram 1: the course catalog share and its match against the CMP list (not partitioned).
+course_catalog_job = define_asset_job("course_catalog_job", AssetSelection.groups("course_catalog_share"))
+#: Diagrams 2a/2b for one LEA partition: list -> roster -> courses -> submissions -> report.
+lea_student_flow_job = define_asset_job(
+    "lea_student_flow_job",
+    AssetSelection.assets("optin_students", "registration_roster", "student_courses", "statewide_submissions",
+                          "lea_reports"),
+    partitions_def=lea_partitions,
+)
+#: The statewide extract for CDE, over every LEA's roster.
+cde_extract_job = define_asset_job("cde_extract_job", AssetSelection.assets("cde_extract"))
+
+defs = Definitions(
+    assets=[*SOURCES, *ASSETS],
+    jobs=[course_catalog_job, lea_student_flow_job, cde_extract_job],
+    sensors=[optin_list_sensor, platform_activity_sensor],
+    resources=build_resources(),
+    # The embedded DuckDB warehouse is one file with one writer: steps run in one process, one after another.
+    executor=in_process_executor,
+)

@@ -1,0 +1,93 @@
+"""Reacts to new opt-in lists (seed 2a step 2) and to LEAs that join under the statewide model (2b).
+
+A new or changed list file in ``landing/optin/<lea>/`` registers the LEA as a dynamic partition and requests
+one run of the student flow for that LEA alone. The cursor records each file version (size and modification
+time) already acted on, so the sensor is exactly-once per file version: a restart neither skips a file nor
+runs it twice, and an unchanged file never triggers again. Files that are not lists (hidden, temporary,
+partial uploads) are left alone, and so is a file modified in the last ``settle_seconds`` (still being
+written): the next tick takes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from dagster import (AssetSelection, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult,
+                     SkipReason, sensor)
+
+from ccgi_assets.partitions import lea_partitions
+from resources import LandingZone, ParticipationConfig
+
+STUDENT_FLOW = AssetSelection.assets("optin_students", "registration_roster", "student_courses",
+                                     "statewide_submissions", "lea_reports")
+
+
+def settle_seconds() -> float:
+    return float(os.environ.get("CCGI_OPTIN_SETTLE_SECONDS", "10"))
+
+
+def _version(path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{getattr(st, 'st_mtime_ns', int(st.st_mtime * 1e9))}"
+
+
+@sensor(
+    name="optin_list_sensor",
+    target=STUDENT_FLOW,
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="New or changed LEA opt-in list, or a new statewide-model LEA: run that LEA's student flow.",
+)
+def optin_list_sensor(context: SensorEvaluationContext, landing: LandingZone,
+                      participation: ParticipationConfig) -> SensorResult | SkipReason:
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    seen: dict[str, str] = dict(cursor.get("files", {}))
+    statewide_seen: set[str] = set(cursor.get("statewide", []))
+    now = time.time()
+    settle = settle_seconds()
+
+    requests: list[RunRequest] = []
+    new_leas: list[str] = []
+    existing = set(context.instance.get_dynamic_partitions(lea_partitions.name))
+
+    for lea in landing.lea_folders():
+        changed = []
+        for path in landing.list_files(lea):
+            key = f"{lea}/{path.name}"
+            version = _version(path)
+            if seen.get(key) == version:
+                continue
+            if now - path.stat().st_mtime < settle:
+                continue  # still being written: take it on a later tick
+            changed.append((key, version))
+        if not changed:
+            continue
+        for key, version in changed:
+            seen[key] = version
+        if lea not in existing:
+            new_leas.append(lea)
+            existing.add(lea)
+        run_key = "optin:" + ";".join(f"{k}@{v}" for k, v in sorted(changed))
+        requests.append(RunRequest(run_key=run_key, partition_key=lea, tags={"ccgi/trigger": "optin_list"}))
+
+    for lea, model in participation.read().items():
+        if model != "statewide" or lea in statewide_seen:
+            continue
+        statewide_seen.add(lea)
+        if lea not in existing:
+            new_leas.append(lea)
+            existing.add(lea)
+        requests.append(RunRequest(run_key=f"statewide:{lea}", partition_key=lea,
+                                   tags={"ccgi/trigger": "statewide_participation"}))
+
+    new_cursor = json.dumps({"files": dict(sorted(seen.items())), "statewide": sorted(statewide_seen)})
+    if not requests:
+        return SensorResult(skip_reason=SkipReason("no new or changed opt-in list"), cursor=new_cursor)
+    context.log.info(f"{len(requests)} LEA run(s) requested, {len(new_leas)} new LEA partition(s)")
+    return SensorResult(
+        run_requests=requests,
+        cursor=new_cursor,
+        dynamic_partitions_requests=[lea_partitions.build_add_request(new_leas)] if new_leas else [],
+    )
