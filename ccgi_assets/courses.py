@@ -66,7 +66,7 @@ def resolve_courses(sections: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int
         out[field] = best.set_index(KEY)[field]
     out["conflicting_fields"] = conflicting.astype("int64")
     out = out.reset_index()
-    codes = state_course_codes().set_index("code")["content_area"]
+    codes = state_course_codes().drop_duplicates("code", keep="last").set_index("code")["content_area"]
     out["content_area"] = out["state_course_code"].map(codes)
     out["uc_csu_approved"] = out["uc_csu_approved_indicator"].str.upper().eq("Y")
     for col in ["course_name", "state_course_code", "instructional_level_code", "ap_ib_cross_reference"]:

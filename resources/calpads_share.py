@@ -140,17 +140,17 @@ class LocalCalpadsShare(CalpadsShare):
                     continue
                 report = load_calpads(con, files, self.relation(rt), columns=SHARE_COLUMNS[rt], on_error="skip",
                                       record_type=rt)
-                rejected = int(sum(report.rejected.values()))
+                rejected = int(report.rows_rejected)
                 con.execute(
                     f"INSERT OR REPLACE INTO {SHARE_SCHEMA}._loads VALUES (?, ?, ?, ?, now())",
                     [rt, fp, int(report.rows_loaded), rejected],
                 )
                 figures[rt] = {"files": len(files), "rows_loaded": int(report.rows_loaded), "rows_rejected": rejected,
-                               "reloaded": True, "rejected_by_rule": report.rejected_by_rule()}
+                               "reloaded": True, "rejected_by_rule": report.rejected_by_rule}
                 if rejected:
                     get_dagster_logger().warning(
                         f"CALPADS {rt}: {rejected} malformed rows skipped "
-                        f"({', '.join(f'{k}: {v}' for k, v in sorted(report.rejected_by_rule().items()))})"
+                        f"({', '.join(f'{k}: {v}' for k, v in sorted(report.rejected_by_rule.items()))})"
                     )
         return figures
 
