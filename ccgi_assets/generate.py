@@ -19,8 +19,9 @@ Properties the flows and their tests rely on
   - ~5% of students transferred between LEAs during the year: an earlier SENR row (exit date,
     exit code ``T160``) in the old LEA's file and a later open row in the current LEA's file; the
     old LEA's SINF row for the student stays open (its effective start is earlier).
-  - ~1% of high-school students have a later-starting *secondary* enrollment (status ``20``) at
-    another school of the same LEA.
+  - ~1% of high-school students (in LEAs with two or more high schools) also have an open
+    *secondary* enrollment (status ``20``) at another high school of the same LEA, starting the same
+    day as the primary one (a tie on start date that the enrollment status must break).
   - ~3% of students have SINF history: an end-dated earlier record with another last name or
     gender code, and a current record (no end date, later effective start).
   - ~1% of local courses have one section whose course-level field (name, state course code or
@@ -30,8 +31,8 @@ Properties the flows and their tests rely on
     course code's content area; lookalike titles at every high school (``English 9`` and
     ``English 9 Honors``); local course codes filled (~60%), empty (~30%) or stale (~10%).
   - Opt-in lists miss ~10% of the LEA's students (opted out); some lists carry dirty rows: a
-    9-digit SSID (leading zero lost), a blank, a duplicate, a student who transferred out of the
-    LEA, an SSID unknown to CALPADS.
+    9-digit SSID (a listed student's SSID that lost its leading zero, in place of the right one), a
+    blank, a duplicate, a student who transferred out of the LEA, an SSID unknown to CALPADS.
   - About one dirty CALPADS row per 200,000 rows (at least one per record type): a copy of a real
     row with a wrong field count or an invalid date, inserted next to it.
 * **Fast**: vectorized numpy/pyarrow; loops run per LEA and per school only. Files are written per
@@ -876,7 +877,8 @@ def _make_state(students: int, leas: int, seed: int, academic_year: str, t: Gene
     other = school_lo[lea] + (school - school_lo[lea] + 1 + rng.integers(0, np.maximum(n_hs[lea] - 1, 1))) % np.maximum(n_hs[lea], 1)
     st["sec"] = sec
     st["sec_school"] = np.where(sec, other, -1)
-    st["sec_start"] = st["start"] + rng.integers(10, 90, N)
+    # same first day as the primary one: "latest start date wins" then ties, and status 10 breaks them
+    st["sec_start"] = st["start"].copy()
     # SINF history (non-transfer students): an end-dated earlier record with another last name or gender
     hist = ~is_tr & (rng.random(N) < t.sinf_history_share)
     kind = rng.integers(0, 10, N) < 6  # True: last name changed, False: gender code changed
@@ -1505,15 +1507,17 @@ def _optin(S: _State, l: int, out: Path, rng: np.random.Generator, dirty: bool,
     local = _local_ids(S, l, st["local"][listed]).to_numpy(zero_copy_only=False).astype(object)
     extra_ssid: list[str] = []
     extra_local: list[str] = []
-    if dirty and len(listed):
+    if dirty and len(listed) >= 2:
         def add(kind: str, s: str, loc: str) -> None:
             extra_ssid.append(s)
             extra_local.append(loc)
             counts[kind] = counts.get(kind, 0) + 1
 
-        zero = listed[(st["ssid"][listed] < 10**9)]
-        who = zero[0] if len(zero) else listed[int(rng.integers(0, len(listed)))]
-        add("nine_digit", f"{st['ssid'][who]:010d}"[1:], _local_ids(S, l, st["local"][[who]])[0].as_py())
+        # a spreadsheet dropped the leading zero of a listed student's SSID (the row replaces theirs)
+        zero = np.flatnonzero(st["ssid"][listed] < 10**9)
+        i = int(zero[0]) if len(zero) else int(rng.integers(0, len(listed)))
+        add("nine_digit", ssid[i][1:], local[i])
+        listed, ssid, local = np.delete(listed, i), np.delete(ssid, i), np.delete(local, i)
         add("blank", "", "")
         i = int(rng.integers(0, len(listed)))
         add("duplicate", ssid[i], local[i])
