@@ -346,7 +346,11 @@ def _parse_file(path: Path, n_fields: int) -> tuple[_Parsed, bool]:
     # Fast path: every line has exactly N fields. pyarrow then yields one row per line; a blank
     # line, a wrong field count or a lone CR (which pyarrow takes for a line break) shows up as a
     # parse error or a row count that differs from the line count.
-    if enc is None and n_fields > 1:
+    # (pyarrow turns an empty line into a row of empty fields: such files take the slow path too)
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[: n + 1]
+    short = np.flatnonzero(np.diff(offsets) <= 2)
+    has_empty = bool(len(short)) and pc.any(pc.utf8_is_space(lines.take(pa.array(short)))).as_py()
+    if enc is None and n_fields > 1 and not has_empty:
         clean = None
         try:
             clean = _csv_split(data, n_fields)
