@@ -1,0 +1,358 @@
+"""What leaves CCGI once students use CaliforniaColleges.edu (seed 2a steps 6-9, 2b steps 5-8): pure functions.
+
+* :func:`statewide_submissions` — SSID and course data for UC, CSU and the community colleges, upon application
+  and with the student's consent to that system (2a-6 / 2b-5).
+* :func:`cde_extract` — account data for CDE: registration, applications, planning items, activities (2a-7 / 2b-6).
+* :func:`activity_figures` and :func:`match_figures` — the aggregate figures of an LEA's report (Diagram 1 step 4,
+  2a-9 / 2b-8), with small-cell suppression of student counts.
+
+Platform frames are what ``resources.sources.PlatformSource.read(kind)`` returns (string ids, pandas datetimes, a
+``reporting_lea`` column). A platform row whose time could not be read (``NaT``) is not evidence of anything: an
+account without a registration time, an application without a submission time, an activity without a completion
+time and a consent event without a recording time are left out everywhere in this module, the same way.
+
+Everything here is vectorized (group-bys, merges, ``merge_asof``); nothing loops over students. Nothing here logs
+or raises with a student's data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ccgi_assets import contracts as c
+from ccgi_assets.contracts import SYSTEMS
+from ccgi_assets.matching_vocab import MATCH_STATUSES
+
+#: the smallest count of students a report may show; counts 1..SUPPRESSION_THRESHOLD-1 are suppressed
+SUPPRESSION_THRESHOLD = 10
+ALL = "ALL"
+
+#: student_activity measures, in report order, with what each counts (the report's column headings use these)
+ACTIVITY_MEASURES: dict[str, str] = {
+    "roster_students": "Students on the roster",
+    "registered_students": "Students registered on CaliforniaColleges.edu",
+    "registered_percent": "Share of roster registered (%)",
+    "applied_uc_students": "Students who applied to UC",
+    "applied_csu_students": "Students who applied to CSU",
+    "applied_ccc_students": "Students who applied to a California Community College",
+    "activities_completed": "Activities completed (completions)",
+    "students_with_activity": "Students with at least one completed activity",
+}
+#: measures that count students: primary and complementary suppression apply to these
+STUDENT_COUNT_MEASURES = ["roster_students", "registered_students", "applied_uc_students", "applied_csu_students",
+                          "applied_ccc_students", "students_with_activity"]
+#: course_match measures: courses per match status, and all of a school's courses
+MATCH_MEASURES: dict[str, str] = {**{f"courses_{s}": s for s in MATCH_STATUSES}, "courses_total": "total"}
+
+
+# --------------------------------------------------------------------------- helpers
+def _s(x: pd.Series) -> pd.Series:
+    """Ids and codes as stripped pandas strings (missing stays missing)."""
+    return x.astype("string").str.strip()
+
+
+def _for_lea(df: pd.DataFrame, lea: str) -> pd.DataFrame:
+    if "reporting_lea" in df.columns:
+        return df[_s(df["reporting_lea"]) == lea]
+    return df
+
+
+def _empty(model) -> pd.DataFrame:
+    schema = model.to_schema()
+    out = {}
+    for name, col in schema.columns.items():
+        t = str(col.dtype).lower()
+        out[name] = pd.Series(dtype="datetime64[ns]" if "datetime" in t else
+                              "boolean" if "bool" in t else "Int64" if "int" in t else
+                              "float64" if "float" in t else "string")
+    return pd.DataFrame(out)
+
+
+def _times(s: pd.Series) -> pd.Series:
+    s = pd.to_datetime(s, errors="coerce")
+    if getattr(s.dt, "tz", None) is not None:  # compare everything as naive UTC
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    return s.astype("datetime64[ns]")
+
+
+def _applications(applications: pd.DataFrame) -> pd.DataFrame:
+    """Readable application rows: ssid, system (UC/CSU/CCC), submitted_at."""
+    a = pd.DataFrame({"ssid": _s(applications["ssid"]), "system": _s(applications["system"]).str.upper(),
+                      "submitted_at": _times(applications["submitted_at"])})
+    return a[a["ssid"].notna() & a["system"].isin(SYSTEMS) & a["submitted_at"].notna()]
+
+
+def _latest_applications(applications: pd.DataFrame) -> pd.DataFrame:
+    """The latest submission per (ssid, system)."""
+    a = _applications(applications)
+    return (a.groupby(["ssid", "system"], sort=False, observed=True)["submitted_at"].max().reset_index())
+
+
+# --------------------------------------------------------------------------- 2a-6 / 2b-5
+def statewide_submissions(lea: str, roster: pd.DataFrame, student_courses: pd.DataFrame,
+                          applications: pd.DataFrame, consents: pd.DataFrame) -> pd.DataFrame:
+    """SSID and course data one LEA's students send to each statewide system they applied to, with consent.
+
+    Upon application submittal, and only with the student's consent to *that* system in force (seed 2a-6 / 2b-5):
+
+    * **Latest submission.** A student who applied twice to one system is sent once, with the latest submission.
+    * **Consent in force at submission.** The latest consent event for (ssid, system) recorded at or before the
+      submission time must be a grant. A consent recorded only *after* the submission was not in force when the
+      application was submitted, so the application did not carry the student's courses and nothing is sent: the
+      platform shares on submittal, and a later consent does not turn an earlier submission into a share (the
+      student's next submission would). This is the conservative reading of "upon application submittal, and with
+      student consent".
+    * **Not revoked since.** The latest consent event overall for (ssid, system) must also be a grant: a revocation
+      after submission stops the share. (A revocation followed by a new grant leaves consent in force: the latest
+      event is what the student wants now.) Two events for one (ssid, system) at the same instant that disagree count
+      as a revocation.
+    * **Consent is per system.** A grant to CSU does not allow sending to UC.
+    * **On the roster.** A student not on this LEA's registration roster (opted out, or enrolled elsewhere now) is
+      not shared by the LEA and contributes nothing, whatever the platform holds.
+
+    One row per student course per receiving system, sorted by system, SSID, school, year, term, local course ID.
+    A consenting applicant without course records contributes no rows. Rows validated against
+    :class:`~ccgi_assets.contracts.StatewideSubmission`.
+    """
+    roster = _for_lea(roster, lea)
+    courses = _for_lea(student_courses, lea)
+    on_roster = _s(roster["ssid"]).dropna().unique()
+
+    apps = _latest_applications(_for_lea(applications, lea))
+    apps = apps[apps["ssid"].isin(on_roster)]
+
+    cons = _for_lea(consents, lea)
+    ev = pd.DataFrame({"ssid": _s(cons["ssid"]), "system": _s(cons["system"]).str.upper(),
+                       "granted": cons["granted"].astype("boolean").fillna(False).astype(bool),
+                       "recorded_at": _times(cons["recorded_at"])})
+    ev = ev[ev["ssid"].isin(on_roster) & ev["system"].isin(SYSTEMS) & ev["recorded_at"].notna()]
+    # disagreeing events at one instant: the revocation wins (all() of the grants)
+    ev = ev.groupby(["ssid", "system", "recorded_at"], sort=False, observed=True)["granted"].all().reset_index()
+    latest = (ev.sort_values("recorded_at", kind="stable").drop_duplicates(["ssid", "system"], keep="last")
+              .rename(columns={"granted": "granted_now"})[["ssid", "system", "granted_now"]])
+
+    if len(apps) and len(ev):
+        at = pd.merge_asof(apps.sort_values("submitted_at", kind="stable"),
+                           ev.sort_values("recorded_at", kind="stable"),
+                           left_on="submitted_at", right_on="recorded_at", by=["ssid", "system"],
+                           direction="backward", allow_exact_matches=True)
+        at = at.merge(latest, on=["ssid", "system"], how="left")
+        ok = at["granted"].astype("boolean").fillna(False) & at["granted_now"].astype("boolean").fillna(False)
+        sent = at.loc[ok.astype(bool), ["ssid", "system", "submitted_at"]]
+    else:
+        sent = pd.DataFrame({"ssid": pd.Series(dtype="string"), "system": pd.Series(dtype="string"),
+                             "submitted_at": pd.Series(dtype="datetime64[ns]")})
+    if sent.empty or courses.empty:
+        return c.validate(_empty(c.StatewideSubmission), c.StatewideSubmission)
+
+    crs = courses.assign(ssid=_s(courses["ssid"]))
+    crs = crs[crs["ssid"].isin(sent["ssid"].unique())]
+    out = sent.rename(columns={"system": "receiving_system", "submitted_at": "application_submitted_at"}).merge(
+        crs.drop(columns=["reporting_lea"], errors="ignore"), on="ssid", how="inner")
+    out["reporting_lea"] = lea
+    out = c.select_allowed(out, c.StatewideSubmission)
+    out = out.sort_values(["receiving_system", "ssid", "school_code", "academic_year", "academic_term_code",
+                           "local_course_id"], kind="stable", na_position="first").reset_index(drop=True)
+    return c.validate(out, c.StatewideSubmission)
+
+
+def submission_counts(df: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Per receiving system: distinct students and course rows sent (every system listed, zeros included)."""
+    g = df.groupby("receiving_system", observed=True).agg(students=("ssid", "nunique"), course_rows=("ssid", "size"))
+    return {s: {"students": int(g.at[s, "students"]) if s in g.index else 0,
+                "course_rows": int(g.at[s, "course_rows"]) if s in g.index else 0} for s in SYSTEMS}
+
+
+# --------------------------------------------------------------------------- 2a-7 / 2b-6
+def cde_extract(rosters: pd.DataFrame, accounts: pd.DataFrame, applications: pd.DataFrame,
+                planning: pd.DataFrame, activities: pd.DataFrame) -> pd.DataFrame:
+    """Account data for CDE: one row per student on a current roster who has a platform account.
+
+    ``rosters`` holds every participating LEA's registration roster. A student on no current roster — one who
+    opted out, or whose most recent enrollment is in an LEA that does not take part — is excluded even when the
+    platform still holds an account: CDE receives platform data only for students their LEA currently shares
+    (seed 2a-7 / 2b-6 follow 2a-2 / 2b-2). ``reporting_lea`` is the LEA of the roster (the student's current LEA);
+    were a student on two rosters, the one matching the platform folder of the account wins, then the lowest code.
+
+    Per student (platform rows of every folder count: a student who moved keeps the account and its history):
+    ``registered_at`` the earliest readable registration; ``uc_/csu_/ccc_application_submitted_at`` the latest
+    submission to each system (null when none); ``planning_items`` planning rows recorded; ``activities_completed``
+    completions (rows with a completion time); ``last_activity_at`` the latest completion. Sorted by SSID.
+    """
+    r = pd.DataFrame({"ssid": _s(rosters["ssid"]), "reporting_lea": _s(rosters["reporting_lea"])}).dropna()
+    acc = pd.DataFrame({"ssid": _s(accounts["ssid"]), "registered_at": _times(accounts["registered_at"]),
+                        "account_lea": _s(accounts["reporting_lea"]) if "reporting_lea" in accounts.columns
+                        else pd.Series(pd.NA, index=accounts.index, dtype="string")})
+    acc = acc[acc["ssid"].notna() & acc["registered_at"].notna() & acc["ssid"].isin(r["ssid"].unique())]
+    if acc.empty:
+        return c.validate(_empty(c.CdeExtractRow), c.CdeExtractRow)
+    reg = acc.groupby("ssid", sort=False)["registered_at"].min()
+    # the current LEA: a roster row, preferring the LEA whose platform folder holds the account
+    pairs = acc[["ssid", "account_lea"]].drop_duplicates()
+    cand = r[r["ssid"].isin(reg.index)].drop_duplicates()
+    cand = cand.merge(pairs, left_on=["ssid", "reporting_lea"], right_on=["ssid", "account_lea"], how="left")
+    cand["mismatch"] = cand["account_lea"].isna()
+    cand = cand.sort_values(["ssid", "mismatch", "reporting_lea"], kind="stable").drop_duplicates("ssid")
+    out = cand[["ssid", "reporting_lea"]].set_index("ssid")
+    out["registered_at"] = reg
+
+    apps = _latest_applications(applications)
+    apps = apps[apps["ssid"].isin(out.index)]
+    wide = apps.pivot(index="ssid", columns="system", values="submitted_at")
+    for s in SYSTEMS:
+        out[f"{s.lower()}_application_submitted_at"] = (wide[s] if s in wide.columns else
+                                                        pd.Series(dtype="datetime64[ns]")).reindex(out.index)
+    p = _s(planning["ssid"])
+    out["planning_items"] = p[p.isin(out.index)].value_counts().reindex(out.index, fill_value=0).astype("Int64")
+    act = pd.DataFrame({"ssid": _s(activities["ssid"]), "completed_at": _times(activities["completed_at"])})
+    act = act[act["completed_at"].notna() & act["ssid"].isin(out.index)]
+    g = act.groupby("ssid", sort=False)["completed_at"].agg(["size", "max"])
+    out["activities_completed"] = g["size"].reindex(out.index, fill_value=0).astype("Int64")
+    out["last_activity_at"] = g["max"].reindex(out.index)
+    out = out.reset_index().sort_values("ssid", kind="stable").reset_index(drop=True)
+    return c.validate(c.select_allowed(out, c.CdeExtractRow), c.CdeExtractRow)
+
+
+# --------------------------------------------------------------------------- report figures (2a-9 / 2b-8)
+def _grade_key(g: pd.Series) -> pd.Series:
+    """Grades in school order: numeric codes by number, then others (UE, US, ...) alphabetically, ALL first."""
+    num = pd.to_numeric(g, errors="coerce")
+    return pd.Series(np.where(g == ALL, "0", np.where(num.notna(), "1" + num.fillna(0).astype(int).map("{:03d}".format),
+                                                      "2" + g.astype(str))), index=g.index)
+
+
+def activity_figures(lea: str, roster: pd.DataFrame, accounts: pd.DataFrame, applications: pd.DataFrame,
+                     activities: pd.DataFrame) -> pd.DataFrame:
+    """Student activity on CaliforniaColleges.edu for one LEA's report (section ``student_activity``).
+
+    Measures (:data:`ACTIVITY_MEASURES`): roster size, registered students, share of the roster registered (percent,
+    one decimal), students who applied to UC / CSU / CCC, activity completions, and students with at least one
+    completed activity. Only students on the LEA's roster count: platform rows of anyone else are ignored. Each
+    measure for the whole LEA (school ``ALL``, grade ``ALL``), per school (grade ``ALL``) and per school and grade
+    (the student's school and grade of most recent enrollment, from the roster).
+
+    **Small-cell suppression**, as education agencies publish:
+
+    1. *Primary*: a count of students from 1 to 9 is suppressed (``value`` null, ``suppressed`` true). Zero is shown.
+    2. *Complementary*: the cells of a breakdown add up to its total — schools to the LEA, a school's grades to the
+       school. Where a breakdown (its total and its parts) holds exactly one suppressed cell, that cell could be
+       recovered by subtraction, so the next smallest published part is suppressed too (the smallest non-zero one;
+       a zero only when no other is left; the total when no part is left). Suppressing a school total this way makes
+       its grade breakdown hold one suppressed cell, so it is repeated until no breakdown holds exactly one.
+    3. *Derived figures*: ``registered_percent`` is suppressed when its numerator or denominator is (primary or
+       complementary); ``activities_completed`` counts completions, not students, but is a figure about the
+       students behind ``students_with_activity`` and is suppressed with it.
+
+    Rows validated against :class:`~ccgi_assets.contracts.LeaReportFigure`, ordered school, grade, measure.
+    """
+    r = _for_lea(roster, lea)
+    st = pd.DataFrame({"ssid": _s(r["ssid"]), "school_code": _s(r["school_code"]),
+                       "grade_level_code": _s(r["grade_level_code"]).fillna("UU")})
+    st = st[st["ssid"].notna()].drop_duplicates("ssid")
+    acc = _for_lea(accounts, lea)
+    registered = _s(acc["ssid"])[_times(acc["registered_at"]).notna()].dropna().unique()
+    st["roster_students"] = 1
+    st["registered_students"] = st["ssid"].isin(registered).astype("int64")
+    apps = _applications(_for_lea(applications, lea))
+    for s in SYSTEMS:
+        st[f"applied_{s.lower()}_students"] = st["ssid"].isin(apps.loc[apps["system"] == s, "ssid"].unique()).astype("int64")
+    act = _for_lea(activities, lea)
+    done = _s(act["ssid"])[_times(act["completed_at"]).notna()].dropna()
+    st["activities_completed"] = st["ssid"].map(done.value_counts()).fillna(0).astype("int64")
+    st["students_with_activity"] = (st["activities_completed"] > 0).astype("int64")
+
+    counts = [m for m in ACTIVITY_MEASURES if m != "registered_percent"]
+    by_grade = st.groupby(["school_code", "grade_level_code"], sort=True)[counts].sum().reset_index()
+    by_school = st.groupby("school_code", sort=True)[counts].sum().reset_index().assign(grade_level_code=ALL)
+    total = pd.DataFrame([st[counts].sum()]).assign(school_code=ALL, grade_level_code=ALL) if len(st) else \
+        pd.DataFrame([{m: 0 for m in counts}]).assign(school_code=ALL, grade_level_code=ALL)
+    cells = pd.concat([total, by_school, by_grade], ignore_index=True)[["school_code", "grade_level_code"] + counts]
+
+    long = cells.melt(id_vars=["school_code", "grade_level_code"], var_name="measure", value_name="value")
+    long["value"] = long["value"].astype("float64")
+    student = long["measure"].isin(STUDENT_COUNT_MEASURES)
+    long["suppressed"] = student & (long["value"] > 0) & (long["value"] < SUPPRESSION_THRESHOLD)
+    long.loc[student, "suppressed"] = _complementary(long[student])
+    # activities_completed follows students_with_activity
+    key = ["school_code", "grade_level_code"]
+    swa = long[long["measure"] == "students_with_activity"].set_index(key)["suppressed"]
+    acts = long["measure"] == "activities_completed"
+    long.loc[acts, "suppressed"] = swa.reindex(pd.MultiIndex.from_frame(long.loc[acts, key])).to_numpy()
+    # registered_percent from the two counts, suppressed with either
+    wide_v = long.pivot(index=key, columns="measure", values="value")
+    wide_s = long.pivot(index=key, columns="measure", values="suppressed")
+    num, den = wide_v["registered_students"], wide_v["roster_students"]
+    pct = pd.DataFrame({"value": (100.0 * num / den.where(den > 0)).round(1),
+                        "suppressed": wide_s["registered_students"].astype(bool) | wide_s["roster_students"].astype(bool)})
+    pct = pct.reset_index().assign(measure="registered_percent")
+    long = pd.concat([long, pct], ignore_index=True)
+    long.loc[long["suppressed"].astype(bool), "value"] = np.nan
+
+    long["reporting_lea"] = lea
+    long["section"] = "student_activity"
+    order = {m: i for i, m in enumerate(ACTIVITY_MEASURES)}
+    long = long.assign(_s=(long["school_code"] != ALL).astype(int), _g=_grade_key(long["grade_level_code"]),
+                       _m=long["measure"].map(order))
+    long = long.sort_values(["_s", "school_code", "_g", "_m"], kind="stable").reset_index(drop=True)
+    long["suppressed"] = long["suppressed"].astype("boolean")
+    return c.validate(c.select_allowed(long, c.LeaReportFigure), c.LeaReportFigure)
+
+
+def _complementary(cells: pd.DataFrame) -> pd.Series:
+    """Complementary suppression over the two additive breakdowns (LEA = sum of schools; school = sum of grades).
+
+    ``cells``: measure, school_code, grade_level_code, value, suppressed (primary). Returns the final suppressed
+    flags (same index). Iterates to a fixpoint with group-bys over breakdowns (a handful of rounds), not over cells.
+    """
+    cells = cells.copy()
+    cells["_cell"] = np.arange(len(cells))
+    # membership: (breakdown id, cell, is_total)
+    lea_total = (cells["school_code"] == ALL)
+    school_total = (cells["school_code"] != ALL) & (cells["grade_level_code"] == ALL)
+    grade_cell = (cells["school_code"] != ALL) & (cells["grade_level_code"] != ALL)
+    m1 = pd.DataFrame({"bd": "L|" + cells.loc[lea_total | school_total, "measure"],
+                       "cell": cells.loc[lea_total | school_total, "_cell"],
+                       "is_total": lea_total[lea_total | school_total]})
+    sg = school_total | grade_cell
+    m2 = pd.DataFrame({"bd": "S|" + cells.loc[sg, "measure"] + "|" + cells.loc[sg, "school_code"],
+                       "cell": cells.loc[sg, "_cell"], "is_total": school_total[sg]})
+    mem = pd.concat([m1, m2], ignore_index=True)
+    value = cells["value"].to_numpy()
+    sup = cells["suppressed"].to_numpy(dtype=bool).copy()
+    mem["value"] = value[mem["cell"].to_numpy()]
+    while True:
+        mem["sup"] = sup[mem["cell"].to_numpy()]
+        n_sup = mem.groupby("bd", sort=False)["sup"].transform("sum")
+        open_ = mem[(n_sup == 1) & ~mem["sup"]]
+        if open_.empty:
+            break
+        # prefer a part over the total, a non-zero cell over a zero one, then the smallest value, then cell order
+        pick = (open_.assign(_tot=open_["is_total"].astype(int), _zero=(open_["value"] == 0).astype(int))
+                .sort_values(["bd", "_tot", "_zero", "value", "cell"], kind="stable")
+                .drop_duplicates("bd"))
+        sup[pick["cell"].to_numpy()] = True
+    return pd.Series(sup, index=cells.index)
+
+
+def match_figures(lea: str, match_results: pd.DataFrame) -> pd.DataFrame:
+    """How the LEA's courses matched the CMP list (section ``course_match``): per school and for the LEA
+    (school ``ALL``), the count of courses per match status (``courses_<status>``, every status, zeros included)
+    and ``courses_total``. Grade is ``ALL``. Course counts are not student counts: nothing is suppressed."""
+    m = _for_lea(match_results, lea)
+    status = _s(m["match_status"])
+    df = pd.DataFrame({"school_code": _s(m["school_code"]), "status": pd.Categorical(status, MATCH_STATUSES)})
+    by_school = pd.crosstab(df["school_code"], df["status"], dropna=False).reindex(columns=MATCH_STATUSES, fill_value=0)
+    by_school = by_school[by_school.index.notna()]
+    total = pd.DataFrame([by_school.sum()], index=pd.Index([ALL], name="school_code"))
+    wide = pd.concat([total, by_school])
+    wide.columns = [f"courses_{s}" for s in MATCH_STATUSES]
+    wide["courses_total"] = wide.sum(axis=1)
+    wide.index.name = "school_code"
+    long = wide.reset_index().melt(id_vars="school_code", var_name="measure", value_name="value")
+    order = {k: i for i, k in enumerate(MATCH_MEASURES)}
+    long = long.assign(_s=(long["school_code"] != ALL).astype(int), _m=long["measure"].map(order))
+    long = long.sort_values(["_s", "school_code", "_m"], kind="stable").reset_index(drop=True)
+    long = long.assign(reporting_lea=lea, section="course_match", grade_level_code=ALL,
+                       value=long["value"].astype("float64"), suppressed=pd.array([False] * len(long), dtype="boolean"))
+    return c.validate(c.select_allowed(long, c.LeaReportFigure), c.LeaReportFigure)
