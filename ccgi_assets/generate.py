@@ -35,6 +35,14 @@ Properties the flows and their tests rely on
     blank, a duplicate, a student who transferred out of the LEA, an SSID unknown to CALPADS.
   - About one dirty CALPADS row per 200,000 rows (at least one per record type): a copy of a real
     row with a wrong field count or an invalid date, inserted next to it.
+* **Shape**: students in grades 06-12 (15% middle school, 85% high school), LEA sizes lognormal
+  (a few large LEAs, many small), ~1 high school per 1,300 high-school students and ~1 middle
+  school per 650 middle-school students (at least one of each per LEA), ~70% of LEAs ``opt_in``.
+  High schools offer 150-250 local courses (year-long courses sometimes split into S1/S2 local
+  courses, ``BIO S1``/``BIO S2``), middle schools fewer; a high-school student takes 6-7 courses a
+  term, a middle-school student 5-6, in both terms S1 and S2 of the year.
+* **Simplifications**: a transferred student's course records (SCSC) are all reported by the
+  current LEA's school; grades are final for both terms; one opt-in list per LEA.
 * **Fast**: vectorized numpy/pyarrow; loops run per LEA and per school only. Files are written per
   LEA in chunks; lines are built with ``pyarrow.compute.binary_join_element_wise``.
 """
@@ -57,11 +65,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
+    "CMP_COLUMNS",
+    "CONTENT_AREA_SUBJECTS",
+    "PLATFORM_FILES",
+    "RECORD_TYPES",
     "GenerateSummary",
     "GenerateTargets",
     "generate",
     "layout_columns",
-    "CONTENT_AREA_SUBJECTS",
 ]
 
 RECORD_TYPES = ("SENR", "SINF", "CRSE", "SCSC")
@@ -1496,6 +1507,29 @@ def _write_csv(path: Path, df: pd.DataFrame) -> None:
     df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
+def _write_plain_csv(path: Path, columns: dict[str, np.ndarray | pa.Array]) -> int:
+    """A CSV of values that never need quoting (digits, codes, ISO timestamps, the fixed vocabularies)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = [c if isinstance(c, pa.Array) else pa.array(np.asarray(c).astype(str), type=pa.string())
+              for c in columns.values()]
+    n = len(arrays[0]) if arrays else 0
+    with open(path, "wb") as fh:
+        fh.write((",".join(columns) + "\n").encode("utf-8"))
+        if n:
+            lines = pc.binary_join_element_wise(*arrays, "\n", "") if len(arrays) == 1 else \
+                pc.binary_join_element_wise(pc.binary_join_element_wise(*arrays, ","), "\n", "")
+            offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=n + 1, offset=lines.offset * 4)
+            fh.write(memoryview(lines.buffers()[2])[offsets[0]:offsets[n]])
+    return n
+
+
+def _needs_quoting(values: list[str]) -> list[str]:
+    return [v for v in values if any(ch in v for ch in ',"\n\r')]
+
+
+assert not _needs_quoting(_CAREERS + _MAJORS + _COLLEGES + _ACTIVITIES), "platform vocabulary needs CSV quoting"
+
+
 def _optin(S: _State, l: int, out: Path, rng: np.random.Generator, dirty: bool,
            counts: dict[str, int], as_of: int) -> np.ndarray:
     """Write the LEA's opt-in list; returns the (valid, current) students listed."""
@@ -1530,13 +1564,13 @@ def _optin(S: _State, l: int, out: Path, rng: np.random.Generator, dirty: bool,
     all_ssid = np.concatenate([ssid, np.array(extra_ssid, dtype=object)])
     all_local = np.concatenate([local, np.array(extra_local, dtype=object)])
     order = rng.permutation(len(all_ssid))
-    df = pd.DataFrame({"SSID": all_ssid[order], "LocalID": all_local[order]})
+    cols = {"SSID": all_ssid[order], "LocalID": all_local[order]}
     if rng.random() < 0.4:
-        df = df[["SSID"]]
+        del cols["LocalID"]
     day = as_of - int(rng.integers(20, 60))
     stamp = int(_yyyymmdd(np.array([day]))[0])
-    _write_csv(out / "landing" / "optin" / S.lea_code[l] / f"optin_{stamp}.csv", df)
-    counts["rows"] = counts.get("rows", 0) + len(df)
+    n = _write_plain_csv(out / "landing" / "optin" / S.lea_code[l] / f"optin_{stamp}.csv", cols)
+    counts["rows"] = counts.get("rows", 0) + n
     return listed
 
 
@@ -1550,8 +1584,8 @@ def _platform(S: _State, l: int, roster: np.ndarray, out: Path, rng: np.random.G
     t0 = _days(year, 8, 25) * day
     reg_at = t0 + rng.integers(0, max(as_of_s - t0 - 30 * day, day), len(reg))
     ssid = _num(st["ssid"][reg], 10).to_numpy(zero_copy_only=False)
-    frames: dict[str, pd.DataFrame] = {}
-    frames["accounts"] = pd.DataFrame({"ssid": ssid, "registered_at": _iso(reg_at)})
+    frames: dict[str, dict[str, np.ndarray]] = {}
+    frames["accounts"] = ({"ssid": ssid, "registered_at": _iso(reg_at)})
     # applications: some grade-12 students apply to UC / CSU / CCC
     g12 = np.flatnonzero(st["grade"][reg] == 12)
     app_i, app_sys, app_at = [], [], []
@@ -1565,7 +1599,7 @@ def _platform(S: _State, l: int, roster: np.ndarray, out: Path, rng: np.random.G
     a_at = np.concatenate(app_at)
     o = np.lexsort((a_at, a_i))
     a_i, a_sys, a_at = a_i[o], a_sys[o], a_at[o]
-    frames["applications"] = pd.DataFrame({"ssid": ssid[a_i], "system": a_sys, "submitted_at": _iso(a_at)})
+    frames["applications"] = ({"ssid": ssid[a_i], "system": a_sys, "submitted_at": _iso(a_at)})
     # consents: mostly granted before submission; some after; some revoked later; some for another system
     has = rng.random(len(a_i)) < 0.9
     after = rng.random(len(a_i)) < 0.1
@@ -1591,7 +1625,7 @@ def _platform(S: _State, l: int, roster: np.ndarray, out: Path, rng: np.random.G
         cat_.append(np.minimum(reg_at[other] + rng.integers(day, 30 * day, len(other)), as_of_s))
     c_i, c_sys, c_gr, c_at2 = (np.concatenate(x) for x in (ci, csys, cgr, cat_))
     o = np.lexsort((c_at2, c_i))
-    frames["consents"] = pd.DataFrame({"ssid": ssid[c_i[o]], "system": c_sys[o], "granted": c_gr[o],
+    frames["consents"] = ({"ssid": ssid[c_i[o]], "system": c_sys[o], "granted": c_gr[o],
                                        "recorded_at": _iso(c_at2[o])})
     # planning items and completed activities
     n_items = rng.integers(0, 5, len(reg))
@@ -1604,17 +1638,15 @@ def _platform(S: _State, l: int, roster: np.ndarray, out: Path, rng: np.random.G
         m = p_type == j
         p_item[m] = lists[j][rng.integers(0, len(lists[j]), int(m.sum()))]
     p_at = np.minimum(reg_at[p_i] + rng.integers(60, 120 * day, len(p_i)), as_of_s)
-    frames["planning"] = pd.DataFrame({"ssid": ssid[p_i], "item_type": types[p_type], "item": p_item,
+    frames["planning"] = ({"ssid": ssid[p_i], "item_type": types[p_type], "item": p_item,
                                        "recorded_at": _iso(p_at)})
     n_act = rng.integers(0, 6, len(reg))
     q_i = np.repeat(np.arange(len(reg)), n_act)
     q_act = np.array(_ACTIVITIES, dtype=object)[rng.integers(0, len(_ACTIVITIES), len(q_i))]
     q_at = np.minimum(reg_at[q_i] + rng.integers(60, 150 * day, len(q_i)), as_of_s)
-    frames["activities"] = pd.DataFrame({"ssid": ssid[q_i], "activity": q_act, "completed_at": _iso(q_at)})
+    frames["activities"] = ({"ssid": ssid[q_i], "activity": q_act, "completed_at": _iso(q_at)})
     for name, cols in PLATFORM_FILES.items():
-        df = frames[name][cols]
-        _write_csv(folder / f"{name}.csv", df)
-        rows[name] = rows.get(name, 0) + len(df)
+        rows[name] = rows.get(name, 0) + _write_plain_csv(folder / f"{name}.csv", {c: frames[name][c] for c in cols})
 
 
 # --------------------------------------------------------------------------------------------
