@@ -21,8 +21,10 @@ Reading rules
   with two extra trailing date fields ``upload_date`` and ``last_updated_date``. Those two
   columns are present in the result when at least one input file is in ODS form (NULL for rows of
   a submission-form file).
-* Types: ``CS`` stays a string exactly as written (leading zeros kept; a blank field is NULL);
-  ``DT`` (``CCYYMMDD``) becomes a date (blank is NULL/NaT); ``NU`` becomes a float (blank is NULL/NaN).
+* Types: ``CS`` stays a string exactly as written (leading zeros kept; an empty field is NULL);
+  ``DT`` becomes a date and must be exactly ``CCYYMMDD`` (no padding); ``NU`` becomes a float and
+  must be a plain decimal (``5``, ``5.00``, ``-0.5``; no exponent, no padding). An empty or
+  whitespace-only DT/NU field is NULL (NaT/NaN in pandas).
   A blank ``transaction_type_code`` is read as ``A`` (CALPADS: blank means add/update), so a
   ``!= 'D'`` filter never meets a NULL.
 * ``reserved_*`` positions are never read out; ``columns=[...]`` selects the columns to keep.
@@ -464,21 +466,23 @@ def _problem_sql(fields: Sequence[Field], file_code: str | None, file_matches: b
     else:
         whens.append((f"c1 <> {_lit(file_code)}", "mixed_record_types"))
     whens.append((f"nfields <> {len(fields)}", "field_count"))
+    # Conditions are written so the common case (a well-formed value) is decided by the first,
+    # cheapest test: DuckDB evaluates the rest of an AND only for the rows still undecided.
     for i, f in enumerate(fields, start=1):
         if f.type == "DT":
-            v = f"trim(c{i})"
-            whens.append(
-                (f"{v} <> '' AND (NOT regexp_full_match({v}, '{_DATE_RE}') OR {v} < '00010101'"
-                 f" OR try_strptime({v}, '%Y%m%d') IS NULL)", f"bad_date:{f.name}"))
+            v = f"c{i}"
+            ok = f"regexp_full_match({v}, '{_DATE_RE}') AND {v} >= '00010101' AND try_strptime({v}, '%Y%m%d') IS NOT NULL"
+            whens.append((f"{v} <> '' AND NOT ({ok}) AND NOT regexp_full_match({v}, '\\s+')", f"bad_date:{f.name}"))
     for i, f in enumerate(fields, start=1):
         if f.type == "NU":
-            v = f"trim(c{i})"
-            whens.append((f"{v} <> '' AND NOT regexp_full_match({v}, '{_NUMBER_RE}')", f"bad_number:{f.name}"))
+            v = f"c{i}"
+            whens.append((f"{v} <> '' AND NOT regexp_full_match({v}, '{_NUMBER_RE}') AND NOT regexp_full_match({v}, '\\s+')",
+                          f"bad_number:{f.name}"))
     for i, f in enumerate(fields, start=1):
         if i == 1 or f.type == "DT":  # record type is checked against the known codes; dates above
             continue
-        v = f"c{i}" if f.type == "CS" else f"trim(c{i})"
-        whens.append((f"length({v}) > {f.max_length}", f"too_long:{f.name}"))
+        v = f"c{i}"  # strlen (bytes) >= length (characters): the byte test settles most rows
+        whens.append((f"strlen({v}) > {f.max_length} AND length({v}) > {f.max_length}", f"too_long:{f.name}"))
     body = " ".join(f"WHEN {cond} THEN {_lit(rule)}" for cond, rule in whens)
     return f"CASE {body} END"
 
@@ -487,10 +491,10 @@ def _value_sql(f: Field, idx: int | None) -> str:
     if idx is None:  # ODS trailer of a submission-form file
         return f"CAST(NULL AS {_SQL_TYPES[f.type]})"
     c = f"c{idx}"
-    if f.type == "DT":
-        return f"CAST(try_strptime(nullif(trim({c}), ''), '%Y%m%d') AS DATE)"
+    if f.type == "DT":  # blank or whitespace-only -> NULL
+        return f"CAST(try_strptime({c}, '%Y%m%d') AS DATE)"
     if f.type == "NU":
-        return f"TRY_CAST(nullif(trim({c}), '') AS DOUBLE)"
+        return f"TRY_CAST({c} AS DOUBLE)"
     if f.name == _TXN_FIELD:
         return f"CASE WHEN trim({c}) = '' THEN 'A' ELSE {c} END"
     return f"nullif({c}, '')"
@@ -638,7 +642,8 @@ def load_calpads(
     of an empty load), else the type of the first file's first row with a known type. Columns:
     ``columns`` (default: all non-reserved fields, plus the ODS trailer when any file is in ODS
     form) and always ``source_file`` (the file name, e.g. ``0100001.txt``). Files are read one at
-    a time; rows keep file order and line order.
+    a time. Row order in the table is not guaranteed (it is written in parallel): ask for
+    ``source_line`` and ``ORDER BY source_file, source_line`` when file order matters.
 
     ``on_error="skip"`` drops bad rows and counts them per (file name, rule); ``"raise"`` raises
     :class:`CalpadsFormatError` at the first bad row and leaves any existing ``table`` untouched
@@ -657,6 +662,10 @@ def load_calpads(
     rows_read = 0
     first_error: tuple[str, int, str] | None = None
     cols = ", ".join(_qid(c) for c in plan.columns)
+    # SQL tables are unordered; not preserving insertion order lets DuckDB write in parallel
+    # (about 2x faster on a 2-core machine). Restored afterwards.
+    keep_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("SET preserve_insertion_order = false")
     con.begin()
     try:
         if schema is not None:
@@ -673,9 +682,8 @@ def load_calpads(
             for name, tbl in fq.tables.items():
                 con.register(name, tbl)
             try:
-                order = "" if fq.ordered else f" ORDER BY {_LINE}"
                 con.execute(f"INSERT INTO {target} ({_FILE}, {_LINE}, {_PROBLEM}, {cols}) "
-                            f"SELECT {k}, {_LINE}, {_PROBLEM}, {cols} FROM ({fq.sql}){order}")
+                            f"SELECT {k}, {_LINE}, {_PROBLEM}, {cols} FROM ({fq.sql})")
             finally:
                 for name in fq.tables:
                     con.unregister(name)
@@ -703,6 +711,8 @@ def load_calpads(
     except BaseException:
         con.rollback()
         raise
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
     return LoadReport(
         table=table,
         record_type=plan.record_type,

@@ -346,10 +346,12 @@ def _frames_equal(loaded: pd.DataFrame, read: pd.DataFrame) -> None:
 @pytest.mark.parametrize("form", ["SCSC", "SCSC-R"])
 def test_load_matches_read_on_the_same_files(tmp_path, form):
     ods = {"upload_date": "20250110", "last_updated_date": ""} if form.endswith("-R") else {}
-    a = write(tmp_path / "0100001.txt", [scsc(rt=form, ssid=f"{i:010d}", student_credits_earned=str(i % 6), **ods)
-                                         for i in range(50)] + [scsc(rt=form, student_birth_date="bad", **ods)])
+    a = write(tmp_path / "0100001.txt", [scsc(rt=form, ssid=f"{i:010d}", student_credits_earned=str(i % 6),
+                                              local_record_id=f"A{i:03d}", **ods) for i in range(50)]
+              + [scsc(rt=form, student_birth_date="bad", local_record_id="A999", **ods)])
     b = write(tmp_path / "0200002.txt", [scsc(rt=form, ssid=f"{i:010d}", student_legal_first_name="José",
-                                              local_course_id=f"00{i}", **ods) for i in range(30)],
+                                              local_course_id=f"00{i}", local_record_id=f"B{i:03d}", **ods)
+                                         for i in range(30)],
               encoding="cp1252", newline="\r\n")
     con = duckdb.connect()
     report = load_calpads(con, [a, b], "calpads_share.scsc")
@@ -357,9 +359,10 @@ def test_load_matches_read_on_the_same_files(tmp_path, form):
     assert report.rejected == {("0100001.txt", "bad_date"): 1}
     assert report.first_error == ("0100001.txt", 51, "bad_date")
     assert report.rows_by_file == {"0100001.txt": 50, "0200002.txt": 30}
-    loaded = con.sql("SELECT * FROM calpads_share.scsc").df()
+    loaded = con.sql("SELECT * FROM calpads_share.scsc ORDER BY local_record_id").df()
     assert loaded["source_file"].tolist() == ["0100001.txt"] * 50 + ["0200002.txt"] * 30
     read = pd.concat([read_calpads(a, on_error="skip"), read_calpads(b)], ignore_index=True)
+    read = read.sort_values("local_record_id", kind="stable").reset_index(drop=True)  # same order as loaded
     _frames_equal(loaded.drop(columns="source_file"), read)
     types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
                              "WHERE table_schema = 'calpads_share' AND table_name = 'scsc'").fetchall())
@@ -378,6 +381,8 @@ def test_load_columns_and_submission_and_ods_files_together(tmp_path):
     assert [(r[0], r[1] is None, r[2]) for r in rows] == [("0000000001", True, "0100001.txt"),
                                                           ("0000000002", False, "0200002.txt")]
     assert [d[0] for d in con.execute("SELECT * FROM senr").description] == ["ssid", "upload_date", "source_file"]
+    # the load turns insertion-order preservation off for its own writes only
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0] is True
 
 
 def test_load_raise_mode_leaves_the_previous_table(tmp_path):
