@@ -1527,7 +1527,8 @@ def _needs_quoting(values: list[str]) -> list[str]:
     return [v for v in values if any(ch in v for ch in ',"\n\r')]
 
 
-assert not _needs_quoting(_CAREERS + _MAJORS + _COLLEGES + _ACTIVITIES), "platform vocabulary needs CSV quoting"
+if _needs_quoting(_CAREERS + _MAJORS + _COLLEGES + _ACTIVITIES):  # pragma: no cover - guards the constants
+    raise RuntimeError("platform vocabulary needs CSV quoting")
 
 
 def _optin(S: _State, l: int, out: Path, rng: np.random.Generator, dirty: bool,
@@ -1652,7 +1653,7 @@ def _platform(S: _State, l: int, roster: np.ndarray, out: Path, rng: np.random.G
 # --------------------------------------------------------------------------------------------
 # entry point
 
-def _clean(out: Path, academic_year: str) -> None:
+def _clean(out: Path) -> None:
     """Remove what an earlier run of the generator wrote (only the generator's own inputs)."""
     for rt in RECORD_TYPES:
         d = out / "share" / rt
@@ -1677,7 +1678,7 @@ def generate(out: Path, students: int, leas: int, seed: int, academic_year: str 
     """Write a synthetic state's inputs into ``out`` (a ``$CCGI_HOME``) and return what was written.
 
     ``students`` current students in grades 6-12 spread over ``leas`` reporting LEAs (sizes
-    skewed), deterministic for ``seed``. ``clean`` first removes the files an earlier run wrote
+    skewed), deterministic for ``seed``; ``targets`` overrides the documented shares and rates. ``clean`` first removes the files an earlier run wrote
     (CALPADS share files, CMP lists, opt-in landing folders, platform folders, participation
     config); the warehouse, exports and reports are never touched. ``progress`` receives short
     count-only messages.
@@ -1696,7 +1697,7 @@ def generate(out: Path, students: int, leas: int, seed: int, academic_year: str 
     S = _make_state(students, leas, seed, academic_year, t)
     T = _Tables()
     if clean:
-        _clean(out, academic_year)
+        _clean(out)
     for rt in RECORD_TYPES:
         (out / "share" / rt).mkdir(parents=True, exist_ok=True)
     (out / "cmp").mkdir(parents=True, exist_ok=True)
@@ -1728,7 +1729,7 @@ def generate(out: Path, students: int, leas: int, seed: int, academic_year: str 
     seid_counter = [0]
     cmp_parts: list[pd.DataFrame] = []
     disc = {k: 0 for k in ("course_conflicts", "cmp_missing", "cmp_extra", "cmp_subject_mismatch", "cmp_stale_codes")}
-    est = {"SENR": 1.06, "SINF": 1.08, "CRSE": 0.0, "SCSC": 12.0}
+    est = {"SENR": 1.06, "SINF": 1.08, "CRSE": 0.6, "SCSC": 12.7}  # rows per student, for the dirty-row rate
     for l in range(M):
         rng = _rng(seed, 3, l)
         n_l = int(sizes[l])
