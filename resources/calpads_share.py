@@ -171,6 +171,10 @@ class SnowflakeCalpadsShare(CalpadsShare):
     role: str | None = None
     database: str
     schema_: str = "CALPADS"
+    #: where lookup frames (an LEA's SSID list) go as temporary tables: CCGI's own database, since a share
+    #: is read-only. Defaults to the share database for a test double.
+    scratch_database: str | None = None
+    scratch_schema: str = "CCGI_SCRATCH"
 
     def relation(self, record_type: str) -> str:
         return f"{self.database}.{self.schema_}.{record_type}"
@@ -187,6 +191,10 @@ class SnowflakeCalpadsShare(CalpadsShare):
         sql = _PARAM.sub(lambda m: f"%({m.group(1)})s", sql)
         with self._resource().get_connection() as conn:
             cur = conn.cursor()
+            if frames:
+                scratch = f"{self.scratch_database or self.database}.{self.scratch_schema}"
+                cur.execute(f"CREATE SCHEMA IF NOT EXISTS {scratch}")
+                cur.execute(f"USE SCHEMA {scratch}")
             for name, frame in frames.items():
                 cols = ", ".join(f"{c} VARCHAR" for c in frame.columns)
                 cur.execute(f"CREATE TEMPORARY TABLE {name} ({cols})")

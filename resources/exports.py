@@ -40,6 +40,11 @@ class LocalExportStore(ExportStore):
         self.path(destination, name).unlink(missing_ok=True)
 
 
+def _table_name(name: str) -> str:
+    """A Snowflake identifier for an extract: an LEA code (digits) becomes ``LEA_<code>``."""
+    return f"LEA_{name}" if name[:1].isdigit() else name.upper()
+
+
 class SnowflakeExportStore(ExportStore):
     account: str
     user: str
@@ -58,7 +63,7 @@ class SnowflakeExportStore(ExportStore):
         from snowflake.connector.pandas_tools import write_pandas
 
         schema = f"EXPORTS_{destination.upper()}"
-        table = name.upper()
+        table = _table_name(name)
         with self._connect() as conn:
             conn.cursor().execute(f"CREATE SCHEMA IF NOT EXISTS {self.database}.{schema}")
             out = df.copy()
@@ -69,7 +74,7 @@ class SnowflakeExportStore(ExportStore):
 
     def remove(self, destination: str, name: str) -> None:
         with self._connect() as conn:
-            conn.cursor().execute(f"DROP TABLE IF EXISTS {self.database}.EXPORTS_{destination.upper()}.{name.upper()}")
+            conn.cursor().execute(f"DROP TABLE IF EXISTS {self.database}.EXPORTS_{destination.upper()}.{_table_name(name)}")
 
 
 class ReportStore(ConfigurableResource):

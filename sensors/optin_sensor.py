@@ -8,7 +8,6 @@ partial uploads) are left alone, and so is a file modified in the last ``settle_
 written): the next tick takes it.
 """
 
-from __future__ import annotations
 
 import json
 import os

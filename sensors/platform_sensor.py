@@ -4,7 +4,6 @@ New platform activity in ``platform/<lea>/`` requests that LEA's ``statewide_sub
 ``lea_reports`` (and one run of the statewide ``cde_extract``), and nothing for the other LEAs.
 """
 
-from __future__ import annotations
 
 import json
 

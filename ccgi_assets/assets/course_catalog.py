@@ -1,7 +1,6 @@
 """Diagram 1, the course catalog share (non-PII): CRSE courses, their match against UC's CMP list, and the
 results returned to CDE."""
 
-from __future__ import annotations
 
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset

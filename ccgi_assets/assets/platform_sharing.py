@@ -1,6 +1,5 @@
 """What leaves CCGI after students use CaliforniaColleges.edu (seed 2a steps 6-9, 2b steps 5-8)."""
 
-from __future__ import annotations
 
 import datetime as dt
 

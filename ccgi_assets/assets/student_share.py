@@ -5,7 +5,6 @@ writing), so a student an LEA's newer list drops disappears from all three table
 metadata counts those removals. Metadata holds counts only.
 """
 
-from __future__ import annotations
 
 import pandas as pd
 from dagster import AssetExecutionContext, BackfillPolicy, Failure, MetadataValue, Output, asset
