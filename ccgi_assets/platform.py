@@ -216,10 +216,14 @@ def cde_extract(rosters: pd.DataFrame, accounts: pd.DataFrame, applications: pd.
 
 # --------------------------------------------------------------------------- report figures (2a-9 / 2b-8)
 def _grade_key(g: pd.Series) -> pd.Series:
-    """Grades in school order: numeric codes by number, then others (UE, US, ...) alphabetically, ALL first."""
+    """Grades in school order: ALL first, numeric codes by number, then others (UE, US, ...) alphabetically."""
+    g = g.astype("string").fillna("")
     num = pd.to_numeric(g, errors="coerce")
-    return pd.Series(np.where(g == ALL, "0", np.where(num.notna(), "1" + num.fillna(0).astype(int).map("{:03d}".format),
-                                                      "2" + g.astype(str))), index=g.index)
+    key = ("2" + g).astype(object)
+    isnum = num.notna().to_numpy()
+    key[isnum] = ("1" + num[isnum].astype("int64").astype(str).str.zfill(3)).to_numpy()
+    key[(g == ALL).to_numpy(dtype=bool)] = "0"
+    return key
 
 
 def activity_figures(lea: str, roster: pd.DataFrame, accounts: pd.DataFrame, applications: pd.DataFrame,
@@ -341,11 +345,12 @@ def match_figures(lea: str, match_results: pd.DataFrame) -> pd.DataFrame:
     and ``courses_total``. Grade is ``ALL``. Course counts are not student counts: nothing is suppressed."""
     m = _for_lea(match_results, lea)
     status = _s(m["match_status"])
-    df = pd.DataFrame({"school_code": _s(m["school_code"]), "status": pd.Categorical(status, MATCH_STATUSES)})
-    by_school = pd.crosstab(df["school_code"], df["status"], dropna=False).reindex(columns=MATCH_STATUSES, fill_value=0)
-    by_school = by_school[by_school.index.notna()]
-    total = pd.DataFrame([by_school.sum()], index=pd.Index([ALL], name="school_code"))
-    wide = pd.concat([total, by_school])
+    df = pd.DataFrame({"school_code": _s(m["school_code"]), "status": status})
+    df = df[df["school_code"].notna() & df["status"].isin(MATCH_STATUSES)]
+    by_school = (df.groupby(["school_code", "status"], sort=True).size().unstack("status")
+                 .reindex(columns=MATCH_STATUSES).fillna(0).astype("int64"))
+    total = pd.DataFrame([by_school.sum().reindex(MATCH_STATUSES, fill_value=0)], index=[ALL])
+    wide = pd.concat([total, by_school]) if len(by_school) else total
     wide.columns = [f"courses_{s}" for s in MATCH_STATUSES]
     wide["courses_total"] = wide.sum(axis=1)
     wide.index.name = "school_code"

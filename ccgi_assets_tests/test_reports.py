@@ -1,0 +1,317 @@
+"""The LEA report (seed Diagram 1 step 4, 2a step 9, 2b step 8): one offline HTML page and CSVs, aggregates only."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ccgi_assets import contracts as c
+from ccgi_assets import platform as pf
+from ccgi_assets.matching_vocab import NEEDS_ACTION
+from ccgi_assets.reports import REASON_TEXT, STATUS_TEXT, ReportFiles, render_lea_report
+
+LEA = "0100001"
+WHEN = dt.datetime(2026, 5, 4, 7, 30, tzinfo=dt.timezone.utc)
+FIRST_NAMES = ["Zyanya", "Xóchitl", "Quetzalli", "Yaretzi", "Itzel"]
+LAST_NAMES = ["Vasquez-Oyelaran", "Nguyễn-Thibodeaux", "Peñaloza-Kirkwood"]
+
+
+# --------------------------------------------------------------------------- a small LEA
+def _sample():
+    rng = np.random.default_rng(42)
+    layout = {("0100011", "09"): 40, ("0100011", "10"): 35, ("0100011", "11"): 6, ("0100011", "12"): 30,
+              ("0100012", "11"): 25, ("0100012", "12"): 22, ("0100013", "12"): 7}
+    schools = [s for (s, g), n in layout.items() for _ in range(n)]
+    grades = [g for (s, g), n in layout.items() for _ in range(n)]
+    n = len(schools)
+    ssids = [str(6_000_000_000 + x) for x in rng.choice(999_999_999, n, replace=False)]
+    roster = c.validate(pd.DataFrame({
+        "reporting_lea": LEA, "ssid": ssids, "local_student_id": [f"00{7000 + i}" for i in range(n)],
+        "legal_first_name": rng.choice(FIRST_NAMES, n), "legal_last_name": rng.choice(LAST_NAMES, n),
+        "birth_date": pd.Timestamp("2008-03-01"), "gender_code": "X", "hispanic_ethnicity_indicator": "N",
+        "race_1_code": "600", "race_2_code": None, "race_3_code": None, "race_4_code": None, "race_5_code": None,
+        "school_code": schools, "grade_level_code": grades}), c.RegistrationRoster)
+    reg = [s for s in ssids if rng.random() < 0.75]
+    accounts = pd.DataFrame({"ssid": reg, "registered_at": pd.Timestamp("2025-09-02"), "reporting_lea": LEA})
+    apps = pd.DataFrame([{"ssid": s, "system": y, "submitted_at": pd.Timestamp("2025-11-30"), "reporting_lea": LEA}
+                         for s in reg for y in c.SYSTEMS if rng.random() < 0.3])
+    acts = pd.DataFrame({"ssid": [s for s in reg for _ in range(int(rng.integers(0, 3)))], "activity": "Lesson",
+                         "completed_at": pd.Timestamp("2025-10-10"), "reporting_lea": LEA})
+    matches = pd.DataFrame({
+        "reporting_lea": LEA,
+        "school_code": ["0100011"] * 5 + ["0100012"] * 3,
+        "academic_year": "2025-2026",
+        "local_course_id": ["0101", "0102", "0103", "0104", "0105", "0201", "0202", "0203"],
+        "course_name": ["ENG 9 H", "ALG 1", "<script>alert('x')</script>", "CHEM A/B", "US HIST",
+                        "SPAN 2", "ART & DESIGN", "GEOM"],
+        "state_course_code": ["2101", "2403", "2100", "2613", "2716", "2502", "2602", "2410"],
+        "cmp_course_id": ["C1", "C2", None, "C4", "C5", "C6", "C7", "C8"],
+        "cmp_course_title": ["English 9 Honors", "Algebra 1", None, "Chemistry", "U.S. History", "Spanish 2",
+                             "Art & Design", "Geometry"],
+        "cmp_subject_area": ["b", "c", None, "d", "a", "e", "f", "c"],
+        "match_status": ["matched", "matched", "not_on_cmp", "ambiguous", "matched_subject_mismatch", "matched",
+                         "matched", "ambiguous"],
+        "score": [100.0, 97.5, 41.2, 88.04, 93.0, 96.0, 99.0, 87.0],
+        "method": ["local_course_code", "title", None, "title", "transcript_abbreviation", "title", "title", "title"],
+        "reason": ["exact_local_code", "title_similar", "best_score_below_threshold", "tie_between_cmp_courses",
+                   "subject_area_disagrees", "title_similar", "title_similar", "a_new_reason_code"],
+    })
+    unmatched = pd.DataFrame({"reporting_lea": LEA, "school_code": ["0100011", "0100012"],
+                              "cmp_course_id": ["C90", "C91"], "course_title": ["Physics <Honors>", "Dance 1"],
+                              "subject_area": ["d", "f"]})
+    figures = pd.concat([pf.match_figures(LEA, matches), pf.activity_figures(LEA, roster, accounts, apps, acts)],
+                        ignore_index=True)
+    return roster, matches, unmatched, figures
+
+
+@pytest.fixture(scope="module")
+def sample():
+    roster, matches, unmatched, figures = _sample()
+    report = render_lea_report(LEA, matches, unmatched, figures, WHEN, lea_name="Sample Unified <SD>")
+    return roster, matches, unmatched, figures, report
+
+
+class _Page(HTMLParser):
+    """Collects what a test needs: figure cells, charts, tables' rows, scripts."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.cells: list[dict] = []
+        self.charts: dict[str, list[str]] = {}
+        self.ids: set[str] = set()
+        self.scripts: list[dict] = []
+        self.links: list[dict] = []
+        self.rows: dict[str, list[list[str]]] = {}
+        self._chart: str | None = None
+        self._table: str | None = None
+        self._cell: dict | None = None
+        self._row: list[str] | None = None
+        self._td_text: list[str] | None = None
+        self._depth = 0
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "div":
+            if self._chart is not None:
+                self._depth += 1
+                if "plotly-graph-div" in (a.get("class") or ""):
+                    self.charts[self._chart].append(a.get("id", ""))
+            elif "chart" in (a.get("class") or "").split():
+                self._chart, self._depth = a["id"], 0
+                self.charts[self._chart] = []
+        if tag == "script":
+            self.scripts.append(a)
+        if tag == "link":
+            self.links.append(a)
+        if tag == "title":
+            self._in_title = True
+        if tag == "table":
+            self._table = a.get("id")
+            self.rows[self._table] = []
+        if tag == "tr" and self._table:
+            self._row = []
+        if tag == "td":
+            self._td_text = []
+            if "data-measure" in a:
+                self._cell = {**a, "text": ""}
+
+    def handle_endtag(self, tag):
+        if tag == "div" and self._chart is not None:
+            if self._depth == 0:
+                self._chart = None
+            else:
+                self._depth -= 1
+        if tag == "title":
+            self._in_title = False
+        if tag == "td":
+            text = "".join(self._td_text or []).strip()
+            if self._cell is not None:
+                self._cell["text"] = text
+                self.cells.append(self._cell)
+                self._cell = None
+            if self._row is not None:
+                self._row.append(text)
+            self._td_text = None
+        if tag == "tr" and self._row is not None and self._table:
+            if self._row:
+                self.rows[self._table].append(self._row)
+            self._row = None
+        if tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._td_text is not None:
+            self._td_text.append(data)
+        if self._in_title:
+            self.title += data
+
+
+def parse(html: str) -> _Page:
+    p = _Page()
+    p.feed(html)
+    return p
+
+
+def _csv_rows(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# --------------------------------------------------------------------------- the page
+def test_report_is_one_offline_page_with_title_time_and_plotly_once(sample):
+    *_, report = sample
+    assert isinstance(report, ReportFiles)
+    page = parse(report.html)
+    assert LEA in page.title and "Sample Unified <SD>" in page.title
+    assert "Sample Unified &lt;SD&gt;" in report.html  # escaped in the markup
+    assert WHEN.isoformat(timespec="seconds") in report.html
+    assert all("src" not in s for s in page.scripts)  # nothing loaded from elsewhere
+    assert page.links == []
+    assert report.html.count("* plotly.js v") == 1  # the library embedded once, for every chart
+
+
+def test_report_has_the_charts(sample):
+    *_, report = sample
+    page = parse(report.html)
+    for chart in ("chart-course-match", "chart-student-activity", "chart-registration-share"):
+        assert len(page.charts.get(chart, [])) == 1, chart  # a plotly graph inside each chart container
+    assert report.html.count("Plotly.newPlot(") == 3
+
+
+def test_figure_cells_in_the_tables_equal_the_figures_frame(sample):
+    *_, figures, report = sample
+    page = parse(report.html)
+    cells = {(x["data-school"], x["data-grade"], x["data-measure"]): x for x in page.cells if x["data-measure"] != "score"}
+    assert len(cells) == len(figures)
+    for f in figures.itertuples():
+        cell = cells[(f.school_code, f.grade_level_code, f.measure)]
+        if f.suppressed:
+            assert cell["data-suppressed"] == "true" and cell["text"] == "*" and cell["data-value"] == ""
+        else:
+            assert cell["data-suppressed"] == "false"
+            assert float(cell["data-value"]) == pytest.approx(f.value)
+            assert float(cell["text"]) == pytest.approx(f.value)
+
+
+def test_suppressed_cells_are_shown_as_suppressed_and_explained(sample):
+    *_, figures, report = sample
+    page = parse(report.html)
+    sup = figures[figures["suppressed"].astype(bool)]
+    assert len(sup) > 0  # the sample has small cells (6 and 7 students)
+    shown = [x for x in page.cells if x["data-suppressed"] == "true"]
+    assert len(shown) == len(sup) and all(x["text"] == "*" for x in shown)
+    assert "suppression-note" in page.ids and "fewer than 10 students" in report.html
+    rows = _csv_rows(report.csvs["student_activity.csv"])
+    assert len(rows) == int((figures["section"] == "student_activity").sum())
+    flagged = [r for r in rows if r["suppressed"] == "true"]
+    assert len(flagged) == len(sup) and all(r["value"] == "*" for r in flagged)
+    for r in rows:
+        if r["suppressed"] == "false" and r["value"]:
+            f = figures[(figures["school_code"] == r["school_code"]) & (figures["grade_level_code"] == r["grade_level_code"])
+                        & (figures["measure"] == r["measure"])]
+            assert float(r["value"]) == pytest.approx(float(f["value"].iloc[0]))
+
+
+def test_a_caller_cannot_make_a_suppressed_cell_show_its_number(sample):
+    roster, matches, unmatched, figures, _ = sample
+    leaky = figures.copy()
+    i = leaky.index[leaky["suppressed"].astype(bool)][0]
+    leaky.loc[i, "value"] = 7.0
+    cell = leaky.loc[i]
+    page = parse(render_lea_report(LEA, matches, unmatched, leaky, WHEN).html)
+    [shown] = [x for x in page.cells if (x["data-school"], x["data-grade"], x["data-measure"])
+               == (cell["school_code"], cell["grade_level_code"], cell["measure"])]
+    assert shown["text"] == "*" and shown["data-value"] == ""
+
+
+def test_no_ssid_or_name_from_the_inputs_reaches_the_report(sample):
+    roster, *_, report = sample
+    from plotly.offline import get_plotlyjs
+
+    library = get_plotlyjs()  # a constant (minified numbers like 007025 occur in it): everything else is checked
+    assert report.html.count(library) == 1
+    texts = [report.html.replace(library, ""), *report.csvs.values()]
+    for col in ("ssid", "local_student_id", "legal_first_name", "legal_last_name"):
+        values = set(roster[col].dropna())
+        assert values
+        for text in texts:
+            assert not any(v in text for v in values), col
+
+
+def test_course_match_section_lists_counts_and_the_courses_that_need_action(sample):
+    _, matches, unmatched, figures, report = sample
+    page = parse(report.html)
+    summary = _csv_rows(report.csvs["course_match_summary.csv"])
+    by_school = {r["school_code"]: r for r in summary}
+    for f in figures[figures["section"] == "course_match"].itertuples():
+        col = pf.MATCH_MEASURES[f.measure]
+        assert int(by_school[f.school_code][col]) == f.value
+    need = matches[matches["match_status"].isin(NEEDS_ACTION)]
+    rows = page.rows["table-needs-action"]
+    assert len(rows) == len(need)
+    listed = {(r[0], r[2]) for r in rows}
+    assert listed == set(zip(need["school_code"], need["local_course_id"]))
+    chem = next(r for r in rows if r[2] == "0104")
+    assert "Chemistry" in chem[6] and "C4" in chem[6] and chem[8] == "88.0"
+    assert STATUS_TEXT["ambiguous"][0] in chem[5] and REASON_TEXT["tie_between_cmp_courses"] in chem[9]
+    unknown = next(r for r in rows if r[2] == "0203")
+    assert "A new reason code" in unknown[9]  # an unlisted reason code still reads as words
+    action_csv = _csv_rows(report.csvs["courses_needing_action.csv"])
+    assert sorted(r["local_course_id"] for r in action_csv) == sorted(need["local_course_id"])
+    assert {r["match_status"] for r in action_csv} <= set(NEEDS_ACTION)
+    assert all(r["reason_text"] for r in action_csv)
+    missing = _csv_rows(report.csvs["cmp_courses_not_in_calpads.csv"])
+    assert sorted(r["cmp_course_id"] for r in missing) == sorted(unmatched["cmp_course_id"])
+    assert len(page.rows["table-cmp-not-in-calpads"]) == len(unmatched)
+
+
+def test_course_names_are_escaped(sample):
+    *_, report = sample
+    assert "<script>alert('x')</script>" not in report.html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in report.html
+    assert "Physics &lt;Honors&gt;" in report.html
+
+
+def test_course_counts_come_from_match_results_when_no_course_figures_are_given(sample):
+    _, matches, unmatched, figures, _ = sample
+    report = render_lea_report(LEA, matches, unmatched, figures[figures["section"] == "student_activity"], WHEN)
+    summary = {r["school_code"]: r for r in _csv_rows(report.csvs["course_match_summary.csv"])}
+    assert int(summary["ALL"]["total"]) == len(matches)
+    assert int(summary["0100011"]["not_on_cmp"]) == int(((matches["school_code"] == "0100011")
+                                                         & (matches["match_status"] == "not_on_cmp")).sum())
+
+
+def test_student_level_columns_are_refused_and_other_leas_rows_rejected(sample):
+    roster, matches, unmatched, figures, _ = sample
+    with pytest.raises(c.ContractViolation):
+        render_lea_report(LEA, matches, unmatched, figures.assign(ssid=roster["ssid"].iloc[0]), WHEN)
+    # an extra column on the match results is dropped, never shown
+    extra = matches.assign(legal_last_name="Zzyzx-Unlikely")
+    assert "Zzyzx-Unlikely" not in render_lea_report(LEA, extra, unmatched, figures, WHEN).html
+    other = matches.copy()
+    other.loc[0, "reporting_lea"] = "0200002"
+    with pytest.raises(ValueError, match="another LEA"):
+        render_lea_report(LEA, other, unmatched, figures, WHEN)
+
+
+def test_an_lea_without_results_or_students_still_gets_a_report():
+    empty_m = pd.DataFrame({col: pd.Series(dtype="string") for col in c.columns(c.CmpMatchResult)}).astype({"score": float})
+    empty_u = pd.DataFrame({col: pd.Series(dtype="string") for col in
+                            ["reporting_lea", "school_code", "cmp_course_id", "course_title", "subject_area"]})
+    figs = pf.match_figures(LEA, empty_m)
+    report = render_lea_report(LEA, empty_m, empty_u, figs, WHEN)
+    page = parse(report.html)
+    assert set(page.charts) == {"chart-course-match", "chart-student-activity", "chart-registration-share"}
+    assert "No course needs action." in report.html
+    assert _csv_rows(report.csvs["courses_needing_action.csv"]) == []
+    assert set(report.csvs) == {"course_match_summary.csv", "courses_needing_action.csv",
+                                "cmp_courses_not_in_calpads.csv", "student_activity.csv"}
