@@ -10,14 +10,14 @@ from resources.settings import ASSET_SCHEMA, DUCKDB_CONFIG
 
 
 class Warehouse(ConfigurableResource):
-    def keys(self, table: str, lea: str, column: str = "ssid") -> set[str]:  # pragma: no cover - abstract
+    def previous_keys(self, table: str, lea: str, column: str = "ssid") -> set[str]:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
 class DuckDBWarehouse(Warehouse):
     database: str
 
-    def keys(self, table: str, lea: str, column: str = "ssid") -> set[str]:
+    def previous_keys(self, table: str, lea: str, column: str = "ssid") -> set[str]:
         con = duckdb.connect(self.database, config=DUCKDB_CONFIG)
         try:
             exists = con.execute(
@@ -40,7 +40,7 @@ class SnowflakeWarehouse(Warehouse):
     role: str | None = None
     database: str
 
-    def keys(self, table: str, lea: str, column: str = "ssid") -> set[str]:
+    def previous_keys(self, table: str, lea: str, column: str = "ssid") -> set[str]:
         from dagster_snowflake import SnowflakeResource
 
         res = SnowflakeResource(account=self.account, user=self.user, password=self.password,

@@ -86,9 +86,9 @@ def optin_students(context: AssetExecutionContext, calpads: CalpadsShare, landin
             # a single-run backfill keeps the other LEAs going and this LEA's previous rows as they were
             context.log.error(f"LEA {lea}: {exc}; keeping its previous list")
             failed += 1
-            prev = sorted(warehouse.keys("optin_students", lea))
+            prev = sorted(warehouse.previous_keys("optin_students", lea))
             df, fig = _frame(lea, model, pd.Series(prev, dtype=str)), {"listed": 0, "rejected": {}}
-        fig["removed"] = st.removed_count(warehouse.keys("optin_students", lea), set(df["ssid"]))
+        fig["removed"] = st.removed_count(warehouse.previous_keys("optin_students", lea), set(df["ssid"]))
         frames.append(df)
         figures.append(fig)
     out = pd.concat(frames, ignore_index=True) if frames else _frame("0000000", "opt_in", pd.Series([], dtype=str))
@@ -123,7 +123,7 @@ def registration_roster(context: AssetExecutionContext, optin_students: pd.DataF
         sinf = calpads.query(st.CURRENT_SINF_SQL, frames={"ids": st.ids_frame(ids)})
         roster = st.build_roster(lea, recent, sinf)
         not_here += len(ids) - len(roster)
-        removed += st.removed_count(warehouse.keys("registration_roster", lea), set(roster["ssid"]))
+        removed += st.removed_count(warehouse.previous_keys("registration_roster", lea), set(roster["ssid"]))
         frames.append(roster)
     out = pd.concat(frames, ignore_index=True)
     return Output(out, metadata={
@@ -148,7 +148,7 @@ def student_courses(context: AssetExecutionContext, registration_roster: pd.Data
     for lea, ids in _by_lea(registration_roster, context.partition_keys):
         scsc = calpads.query(st.STUDENT_SCSC_SQL, frames={"ids": st.ids_frame(ids)})
         courses = st.build_student_courses(lea, scsc, crse_courses)
-        removed += st.removed_count(warehouse.keys("student_courses", lea), set(courses["ssid"]))
+        removed += st.removed_count(warehouse.previous_keys("student_courses", lea), set(courses["ssid"]))
         frames.append(courses)
     out = pd.concat(frames, ignore_index=True)
     return Output(out, metadata={
