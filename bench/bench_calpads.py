@@ -6,6 +6,7 @@ Writes the file into a temp dir, then times (median of 3):
   * load_calpads     parse + validate every row rule + type + store into a DuckDB table
   * read_calpads     the same core, into pandas (string[pyarrow] / datetime64 / float64)
   * pandas baseline  read_csv(sep='^', dtype=str, header=None): split only, no checks, no types
+  * reference        DuckDB's own read_csv into a table (all VARCHAR): the storage cost alone
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -26,40 +30,45 @@ from ccgi_assets.calpads import layout, load_calpads, read_calpads  # noqa: E402
 
 
 def write_scsc(path: Path, n: int, seed: int = 7) -> None:
-    """n SCSC rows built from the layout table, vectorized with numpy string ops."""
+    """n SCSC rows built from the layout table (vectorized: numpy draws, pyarrow string kernels)."""
     rng = np.random.default_rng(seed)
-    first = np.array(["José", "Maria", "Guadalupe", "Nguyen", "Aaliyah", "Zoë", "Kai", "Sofía"])
-    last = np.array(["Peña", "Garcia", "Smith", "Villaseñor", "Tran", "O'Brien", "Kim", "Lopez"])
+
+    def pick(values, size=n):
+        return pa.array(np.asarray(values, dtype=object)[rng.integers(0, len(values), size)], pa.string())
+
+    def digits(low, high, width):
+        return pc.utf8_lpad(pc.cast(pa.array(rng.integers(low, high, n)), pa.string()), width, "0")
+
+    def const(value):
+        return pa.array(np.full(n, value, dtype=object), pa.string())
+
+    birth = pc.binary_join_element_wise(const("2008"), digits(1, 13, 2), digits(1, 29, 2), "")
     cols = {
-        "record_type_code": np.full(n, "SCSC"),
-        "transaction_type_code": np.full(n, ""),
-        "local_record_id": np.char.add("R", np.arange(n).astype(str)),
-        "reporting_lea": np.full(n, "0100001"),
-        "school_of_course_delivery": np.char.zfill(rng.integers(0, 200, n).astype(str), 7),
-        "academic_year_id": np.full(n, "2024-2025"),
-        "ssid": np.char.zfill((rng.integers(0, n // 7 + 1, n) + 1_000_000_000).astype(str), 10),
-        "local_student_id": np.char.zfill(rng.integers(0, 10**8, n).astype(str), 9),
-        "student_legal_first_name": first[rng.integers(0, len(first), n)],
-        "student_legal_last_name": last[rng.integers(0, len(last), n)],
-        "student_birth_date": None,  # below
-        "student_gender_code": np.array(["F", "M", "X"])[rng.integers(0, 3, n)],
-        "local_course_id": np.char.add("C", rng.integers(0, 900, n).astype(str)),
-        "course_section_id": rng.integers(0, 5000, n).astype(str),
-        "academic_term_code": np.array(["S1", "S2", "FY"])[rng.integers(0, 3, n)],
-        "student_credits_attempted": np.full(n, "5.00"),
-        "student_credits_earned": np.array(["5.00", "0.00", "2.50"])[rng.integers(0, 3, n)],
-        "student_course_final_grade": np.array(["A", "B+", "C-", "F", "P"])[rng.integers(0, 5, n)],
-        "uc_csu_admission_requirement_code": np.array(["A", "B", "C", "D", "GO", ""])[rng.integers(0, 6, n)],
-        "marking_period_code": np.array(["FY", "S1", ""])[rng.integers(0, 3, n)],
+        "record_type_code": const("SCSC"),
+        "transaction_type_code": const(""),
+        "local_record_id": pc.binary_join_element_wise(const("R"), digits(0, 10**7, 7), ""),
+        "reporting_lea": const("0100001"),
+        "school_of_course_delivery": digits(0, 200, 7),
+        "academic_year_id": const("2024-2025"),
+        "ssid": digits(1_000_000_000, 1_000_000_000 + n // 7 + 1, 10),
+        "local_student_id": digits(0, 10**8, 9),
+        "student_legal_first_name": pick(["José", "Maria", "Guadalupe", "Nguyen", "Aaliyah", "Zoë", "Kai", "Sofía"]),
+        "student_legal_last_name": pick(["Peña", "Garcia", "Smith", "Villaseñor", "Tran", "O'Brien", "Kim", "Lopez"]),
+        "student_birth_date": birth,
+        "student_gender_code": pick(["F", "M", "X"]),
+        "local_course_id": pc.binary_join_element_wise(const("C"), digits(0, 900, 3), ""),
+        "course_section_id": digits(0, 5000, 4),
+        "academic_term_code": pick(["S1", "S2", "FY"]),
+        "student_credits_attempted": const("5.00"),
+        "student_credits_earned": pick(["5.00", "0.00", "2.50"]),
+        "student_course_final_grade": pick(["A", "B+", "C-", "F", "P"]),
+        "uc_csu_admission_requirement_code": pick(["A", "B", "C", "D", "GO", ""]),
+        "marking_period_code": pick(["FY", "S1", ""]),
     }
-    day = np.char.zfill(rng.integers(1, 29, n).astype(str), 2)
-    month = np.char.zfill(rng.integers(1, 13, n).astype(str), 2)
-    cols["student_birth_date"] = np.char.add(np.char.add("2008", month), day)
     names = [f.name for f in layout("SCSC")]
-    assert names == list(cols), "layout changed: update the benchmark generator"
-    frame = pd.DataFrame(cols)
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        frame.to_csv(fh, sep="^", header=False, index=False, lineterminator="\r\n", quoting=3)
+    assert names == list(cols), "the SCSC layout changed: update the benchmark generator"
+    pcsv.write_csv(pa.table(cols), path, pcsv.WriteOptions(include_header=False, delimiter="^",
+                                                            quoting_style="none"))
 
 
 def median_time(fn, repeat: int = 3) -> float:
@@ -93,10 +102,14 @@ def main() -> None:
         t_read = median_time(lambda: read_calpads(path))
         t_pandas = median_time(lambda: pd.read_csv(path, sep="^", dtype=str, header=None, quoting=3,
                                                    keep_default_na=False))
+        t_duck = median_time(lambda: con.execute(
+            f"CREATE OR REPLACE TABLE raw_scsc AS SELECT * FROM read_csv('{path}', delim='^', quote='', "
+            "escape='', header=false, all_varchar=true)"))
         print(f"{'reader':<44}{'median s':>10}{'rows/s':>14}")
         for name, t in [("load_calpads -> DuckDB table (validated, typed)", t_load),
                         ("read_calpads -> pandas (validated, typed)", t_read),
-                        ("pandas read_csv(sep='^', dtype=str)", t_pandas)]:
+                        ("pandas read_csv(sep='^', dtype=str)", t_pandas),
+                        ("(ref) duckdb read_csv -> table, no checks", t_duck)]:
             print(f"{name:<44}{t:>10.2f}{n / t:>14,.0f}")
         print(f"load_calpads is {t_pandas / t_load:.1f}x the pandas baseline's speed; "
               f"read_calpads {t_pandas / t_read:.1f}x")

@@ -762,6 +762,7 @@ def read_calpads_with_report(
     code = plan.file_codes[0]
     fq = _file_query(path, code, plan)
     con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")
     try:
         for name, tbl in fq.tables.items():
             con.register(name, tbl)
