@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+#: the console shows warnings and errors only; every event is in the run's log in the UI
+QUIET = {"loggers": {"console": {"config": {"log_level": os.environ.get("CCGI_LOG_LEVEL", "WARNING")}}}}
 SAMPLE = dict(students=6000, leas=6, seed=20251)
 
 DAGSTER_YAML = """\
@@ -92,7 +94,8 @@ def cmd_run(args) -> int:
     failed: list[str] = []
 
     def run(job_name: str, label: str, **kw) -> bool:
-        result = defs.resolve_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False, **kw)
+        result = defs.resolve_job_def(job_name).execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET, **kw)
         status = "ok" if result.success else "FAILED"
         print(f"  {label:<28} {status}  (run {result.run_id[:8]})")
         if not result.success:
