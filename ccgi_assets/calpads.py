@@ -3,11 +3,13 @@
 Everything about field positions comes from ``ccgi_assets/reference/calpads_layouts.csv``: when the
 CALPADS File Specifications move a field, that table changes and this code does not.
 
-One parsing core, in SQL (DuckDB), serves both entry points:
+One core serves both entry points: lines are split into fields by pyarrow's CSV parser (quoting
+off; a line that does not have the layout's field count is split in Python, those are rare), and
+one DuckDB SQL statement per file classifies every row by the rules below and types the values.
 
-* :func:`load_calpads` loads files into a DuckDB table (the state-scale path: the rows stay in the
+* :func:`load_calpads` runs it into a DuckDB table (the state-scale path: the rows stay in the
   warehouse, each LEA partition later pulls only its own rows and columns);
-* :func:`read_calpads` / :func:`read_calpads_with_report` run the very same core in an in-memory
+* :func:`read_calpads` / :func:`read_calpads_with_report` run the very same SQL in an in-memory
   DuckDB and hand back a pandas DataFrame (pyarrow-backed strings).
 
 Reading rules
@@ -57,7 +59,6 @@ import codecs
 import csv
 import functools
 import importlib.resources
-import io
 import re
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
@@ -322,6 +323,19 @@ def _csv_split(buf, n_fields: int) -> pa.Table:
     )
 
 
+def _split_kept(lines: pa.LargeStringArray, keep: np.ndarray, n_fields: int) -> pa.Table | None:
+    """Split the kept lines (each with exactly n_fields fields) with pyarrow; None if it cannot."""
+    kept = pc.filter(lines, pa.array(keep))
+    offsets = np.frombuffer(kept.buffers()[1], dtype=np.int64)[kept.offset : kept.offset + len(kept) + 1]
+    buf = memoryview(kept.buffers()[2])[offsets[0] : offsets[-1]]
+    table = None
+    try:
+        table = _csv_split(buf, n_fields)
+    except pa.ArrowInvalid:
+        pass
+    return table if table is not None and table.num_rows == len(kept) else None
+
+
 def _parse_file(path: Path, n_fields: int) -> tuple[_Parsed, bool]:
     """Split ``path`` into fields; returns (parsed lines, whether it was transcoded from cp1252)."""
     raw = path.read_bytes()
@@ -377,16 +391,13 @@ def _parse_file(path: Path, n_fields: int) -> tuple[_Parsed, bool]:
     if enc is not None:
         good &= ~enc
     odd = ~blank & ~good
-    clean = None
     good_idx = np.flatnonzero(good)
-    if len(good_idx):
-        kept = pc.filter(lines, pa.array(good))
-        offsets = np.frombuffer(kept.buffers()[1], dtype=np.int64)[kept.offset : kept.offset + len(kept) + 1]
-        buf = memoryview(kept.buffers()[2])[offsets[0] : offsets[-1]]
-        clean = _csv_split(buf, n_fields)
-        if clean.num_rows != len(good_idx):  # cannot happen: each kept line is one CSV row
-            raise RuntimeError(f"{path}: internal error splitting lines")
+    clean = _split_kept(lines, good, n_fields) if len(good_idx) else None
+    if clean is not None:
         clean = clean.add_column(0, "line_no", pa.array(good_idx + 1))
+    elif len(good_idx):  # pyarrow could not split them (e.g. a line longer than a block): Python does
+        good_idx = good_idx[:0]
+        odd = ~blank
     odd_tbl = None
     odd_idx = np.flatnonzero(odd)
     if len(odd_idx):

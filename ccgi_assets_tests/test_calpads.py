@@ -433,3 +433,10 @@ def test_fast_and_slow_splitting_give_the_same_rows(tmp_path):
     fast = read_calpads(write(tmp_path / "fast.txt", lines))
     slow = read_calpads(write(tmp_path / "slow.txt", lines[:10] + [""] + lines[10:]))
     pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_a_line_longer_than_a_parser_block_is_one_too_long_row(tmp_path):
+    path = write(tmp_path / "c.txt", [crse(), crse(course_name="x" * 9_000_000), crse(local_course_id="0042")])
+    report = read_calpads_with_report(path, on_error="skip")
+    assert report.rejected == {"too_long": 1}
+    assert report.frame["local_course_id"].tolist() == ["ENG9H", "0042"]
