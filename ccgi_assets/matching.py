@@ -38,9 +38,12 @@ The CRSE side takes markers also from the state course code (an "Advanced Placem
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -52,7 +55,8 @@ from ccgi_assets.matching_vocab import MATCH_METHODS, MATCH_STATUSES
 
 __all__ = [
     "MATCH_STATUSES", "MATCH_METHODS", "REASONS", "CONTENT_AREA_SUBJECTS", "RESULT_COLUMNS",
-    "UNMATCHED_COLUMNS", "match_courses", "unmatched_cmp_courses", "normalize_course_names",
+    "UNMATCHED_COLUMNS", "UNMATCHED_REASONS", "REASON_CODES", "match_courses", "unmatched_cmp_courses",
+    "normalize_course_names",
 ]
 
 # ------------------------------------------------------------------------------------------ vocabulary
@@ -117,8 +121,8 @@ TOP_K = 4                # candidates kept per course for tie-breaking
 
 RESULT_COLUMNS = [
     "reporting_lea", "school_code", "academic_year", "local_course_id", "course_name", "state_course_code",
-    "content_area", "cmp_course_id", "cmp_course_title", "cmp_subject_area", "match_status", "score",
-    "method", "reason", "name_score", "runner_up_cmp_course_id", "runner_up_score",
+    "content_area", "cmp_course_id", "candidate_cmp_course_id", "cmp_course_title", "cmp_subject_area",
+    "match_status", "score", "method", "reason", "name_score", "runner_up_cmp_course_id", "runner_up_score",
 ]
 UNMATCHED_COLUMNS = ["reporting_lea", "cds_code", "school_code", "list_year", "cmp_course_id", "course_title",
                      "subject_area", "reason"]
@@ -281,6 +285,19 @@ def _list_join(values: np.ndarray, parent: np.ndarray, n: int) -> np.ndarray:
     return pc.binary_join(lists, " ").to_numpy(zero_copy_only=False)
 
 
+class _Norm(NamedTuple):
+    """Normalized names. Per input row: ``uid`` (index into the per-distinct-name arrays). Per distinct name:
+    ``content`` (sorted distinct content words joined by spaces), ``markers``, ``keys``, and the content
+    words as vocabulary ids ``tok_id[tok_ptr[u]:tok_ptr[u + 1]]``; ``tok_len`` is each vocabulary word's length."""
+    uid: np.ndarray
+    content: np.ndarray
+    markers: np.ndarray
+    keys: np.ndarray
+    tok_ptr: np.ndarray
+    tok_id: np.ndarray
+    tok_len: np.ndarray
+
+
 def normalize_course_names(names) -> pd.DataFrame:
     """Normalize course names / titles / abbreviations, vectorized (pyarrow regex + token table look-ups).
 
@@ -289,12 +306,18 @@ def normalize_course_names(names) -> pd.DataFrame:
     e.g. ``"9"``, ``"1 2"``, ``"ab"``). ``ENG 9 H``, ``Eng9H``, ``English 9 (H)`` and ``Honors English 9``
     all give ``("english", 1, "9")``; ``Spanish II`` and ``SPAN 2`` give ``("spanish", 0, "2")``.
     """
+    n = _normalize(names)
+    return pd.DataFrame({"content": n.content[n.uid], "markers": n.markers[n.uid], "keys": n.keys[n.uid]})
+
+
+def _normalize(names) -> _Norm:
     s = pd.Series(names, dtype=object).where(pd.notna(names), "").astype(str)
     codes, uniq = pd.factorize(s)
     n = len(uniq)
     if n == 0:
-        return pd.DataFrame({"content": pd.Series([], dtype=object), "markers": np.array([], dtype=np.int8),
-                             "keys": pd.Series([], dtype=object)})
+        z = np.zeros(0, dtype=np.int64)
+        return _Norm(z, np.array([], dtype=object), z.astype(np.int8), np.array([], dtype=object),
+                     np.zeros(1, dtype=np.int64), z.astype(np.int32), z.astype(np.int32))
     a = pa.array(np.asarray(uniq, dtype=object), type=pa.string())
     a = pc.utf8_normalize(a, form="NFKD")
     a = _replace(a, r"\p{Mn}", "")
@@ -352,19 +375,25 @@ def normalize_course_names(names) -> pd.DataFrame:
     is_key = (is_digit | (tser.str.len().to_numpy() <= 2) | tser.isin(_KEY_WORDS).to_numpy()) & (bits == 0) & ~is_stop
     is_content = (bits == 0) & ~is_key & ~is_stop
 
-    out = {}
+    out, ids = {}, {}
     for name, sel in (("content", is_content), ("keys", is_key)):
         t, p = tok[sel], parent[sel]
+        rank, words = pd.factorize(t, sort=True)
         if len(t):
-            rank, _ = pd.factorize(t, sort=True)
             order = np.lexsort((rank, p))
             t, p, rank = t[order], p[order], rank[order]
             first = np.ones(len(t), dtype=bool)
             first[1:] = (p[1:] != p[:-1]) | (rank[1:] != rank[:-1])   # distinct words per name
-            t, p = t[first], p[first]
+            t, p, rank = t[first], p[first], rank[first]
         out[name] = _list_join(t, p, n)
-    return pd.DataFrame({"content": out["content"][codes], "markers": markers[codes].astype(np.int8),
-                         "keys": out["keys"][codes]})
+        ids[name] = (p, rank, np.asarray(words, dtype=object))
+    p, rank, words = ids["content"]
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(p, minlength=n), out=ptr[1:])
+    tok_len = (pd.Series(words, dtype=object).str.len().to_numpy(np.int32) if len(words)
+               else np.zeros(0, dtype=np.int32))
+    return _Norm(codes.astype(np.int64), out["content"], markers.astype(np.int8), out["keys"], ptr,
+                 rank.astype(np.int32), tok_len)
 
 
 # ------------------------------------------------------------------------------------------ reference
@@ -385,45 +414,111 @@ def _state_codes() -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------ scoring
-def _content_similarity(q: np.ndarray, c: np.ndarray, workers: int) -> np.ndarray:
-    """(len(q), len(c)) float32: mean of ratio on sorted distinct words (= token_sort) and token_set_ratio."""
-    sort = process.cdist(q, c, scorer=fuzz.ratio, dtype=np.float32, workers=workers)
-    tset = process.cdist(q, c, scorer=fuzz.token_set_ratio, dtype=np.float32, workers=workers)
-    sort += tset
-    sort *= 0.5
-    return sort
+class _Names(NamedTuple):
+    """Normalized names of some rows: content string, marker bits, key id (0 = none), distinct-name id."""
+    content: np.ndarray
+    markers: np.ndarray
+    key_id: np.ndarray
+    uid: np.ndarray
+
+    def take(self, idx) -> "_Names":
+        return _Names(self.content[idx], self.markers[idx], self.key_id[idx], self.uid[idx])
+
+
+def _gather_tokens(norm: _Norm, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, word id) for the content words of each name in ``uids`` (owner = position in ``uids``)."""
+    starts = norm.tok_ptr[uids]
+    lens = norm.tok_ptr[uids + 1] - starts
+    owner = np.repeat(np.arange(len(uids)), lens)
+    offsets = np.repeat(starts - (np.cumsum(lens) - lens), lens)
+    return owner, norm.tok_id[np.arange(int(lens.sum())) + offsets]
+
+
+def _containment(norm: _Norm, q_uid: np.ndarray, c_uid: np.ndarray) -> np.ndarray:
+    """100 x (letters of the words both names share) / (letters of the shorter name), every q vs every c.
+
+    A short name inside a long title ("World History" in "World History, Culture and Geography") scores 100.
+    Computed as an inverted-index join on word ids (sort + searchsorted + one bincount), no Python loop."""
+    nq, nc = len(q_uid), len(c_uid)
+    qo, qt = _gather_tokens(norm, q_uid)
+    co, ct = _gather_tokens(norm, c_uid)
+    order = np.argsort(ct, kind="stable")
+    ct, co = ct[order], co[order]
+    lo, hi = np.searchsorted(ct, qt, "left"), np.searchsorted(ct, qt, "right")
+    cnt = hi - lo
+    pos = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt - lo, cnt)
+    shared = np.bincount(np.repeat(qo, cnt) * nc + co[pos], weights=np.repeat(norm.tok_len[qt], cnt),
+                         minlength=nq * nc).reshape(nq, nc).astype(np.float32)
+    denom = np.minimum(np.bincount(qo, weights=norm.tok_len[qt], minlength=nq)[:, None],
+                       np.bincount(co, weights=norm.tok_len[ct], minlength=nc)[None, :]).astype(np.float32)
+    return np.divide(shared * np.float32(100), denom, out=np.zeros_like(shared), where=denom > 0)
+
+
+def _paired_containment(norm: _Norm, q_uid: np.ndarray, c_uid: np.ndarray) -> np.ndarray:
+    """:func:`_containment` of pair i = (q_uid[i], c_uid[i]), element-wise."""
+    n, v = len(q_uid), max(len(norm.tok_len), 1)
+    qo, qt = _gather_tokens(norm, q_uid)
+    co, ct = _gather_tokens(norm, c_uid)
+    common = np.intersect1d(qo * v + qt, co * v + ct, assume_unique=True)
+    shared = np.bincount(common // v, weights=norm.tok_len[common % v], minlength=n)
+    denom = np.minimum(np.bincount(qo, weights=norm.tok_len[qt], minlength=n),
+                       np.bincount(co, weights=norm.tok_len[ct], minlength=n))
+    return np.divide(shared * 100.0, denom, out=np.zeros(n), where=denom > 0).astype(np.float32)
 
 
 _POPCOUNT = np.array([0, 1, 1, 2, 1, 2, 2, 3], dtype=np.float32)
+#: marker penalty by (q markers, c markers), markers being 3-bit sets
+_MARKER_TABLE = (_POPCOUNT[np.bitwise_xor.outer(np.arange(8), np.arange(8))] * np.float32(MARKER_PENALTY))
 
 
 def _penalty(qm: np.ndarray, qk: np.ndarray, cm: np.ndarray, ck: np.ndarray) -> np.ndarray:
     """Marker / key penalties, element-wise with numpy broadcasting (key id 0 = no keys)."""
-    pen = _POPCOUNT[np.bitwise_xor(qm, cm) & 7] * np.float32(MARKER_PENALTY)
+    pen = _MARKER_TABLE[qm & 7, cm & 7]
     qhas, chas = qk > 0, ck > 0
-    pen += np.where(qhas & chas & (qk != ck), np.float32(KEY_PENALTY),
-                    np.where(qhas != chas, np.float32(KEY_HALF_PENALTY), np.float32(0)))
+    pen += np.where(qk != ck, np.where(qhas & chas, np.float32(KEY_PENALTY), np.float32(KEY_HALF_PENALTY)),
+                    np.float32(0))
     return pen
 
 
-def _pair_scores(q: pd.DataFrame, c: pd.DataFrame, workers: int) -> np.ndarray:
-    """Name score matrix of q rows vs c rows (frames from :func:`normalize_course_names` plus ``key_id``)."""
-    sim = _content_similarity(q["content"].to_numpy(object), c["content"].to_numpy(object), workers)
-    sim -= _penalty(q["markers"].to_numpy(np.int8)[:, None], q["key_id"].to_numpy(np.int32)[:, None],
-                    c["markers"].to_numpy(np.int8)[None, :], c["key_id"].to_numpy(np.int32)[None, :])
+def _combine(sort: np.ndarray, contained: np.ndarray) -> np.ndarray:
+    """Content similarity: mean of the sorted-word ratio and a set score (the better of it and containment)."""
+    return (sort + np.maximum(sort, contained)) * np.float32(0.5)
+
+
+def _pair_scores(norm: _Norm, q: _Names, c: _Names, workers: int = 1) -> np.ndarray:
+    """Name score matrix (len(q), len(c)): one rapidfuzz cdist (``ratio`` on sorted distinct words =
+    ``token_sort_ratio``), the containment matmul, minus marker / key penalties; clipped to 0-100."""
+    sort = process.cdist(q.content.tolist(), c.content.tolist(), scorer=fuzz.ratio, dtype=np.float32,
+                         workers=workers)
+    sim = _combine(sort, _containment(norm, q.uid, c.uid))
+    # penalties via a small table over the block's distinct (key, markers) combinations, then one gather
+    combo = np.concatenate([q.key_id.astype(np.int64) * 8 + q.markers, c.key_id.astype(np.int64) * 8 + c.markers])
+    uniq, inv = np.unique(combo, return_inverse=True)
+    table = _penalty((uniq & 7)[:, None].astype(np.int8), (uniq >> 3)[:, None],
+                     (uniq & 7)[None, :].astype(np.int8), (uniq >> 3)[None, :])
+    sim -= np.take(table[inv[:len(q.key_id)]], inv[len(q.key_id):], axis=1)
     np.clip(sim, 0, 100, out=sim)
     return sim
 
 
-def _paired_scores(q: pd.DataFrame, c: pd.DataFrame, workers: int = 1) -> np.ndarray:
-    """Name score of q row i vs c row i (same scoring as :func:`_pair_scores`, element-wise)."""
-    if len(q) == 0:
+def _top_k(S: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the k best scores of each row (k argmax passes; k is small)."""
+    X = S.copy()
+    rows = np.arange(S.shape[0])
+    out = np.empty((S.shape[0], k), dtype=np.int64)
+    for i in range(k):
+        out[:, i] = best = X.argmax(axis=1)
+        X[rows, best] = -1
+    return out
+
+
+def _paired_scores(norm: _Norm, q: _Names, c: _Names) -> np.ndarray:
+    """Name score of q[i] vs c[i] (the same scoring as :func:`_pair_scores`, element-wise)."""
+    if len(q.content) == 0:
         return np.zeros(0, dtype=np.float32)
-    qc, cc = q["content"].to_numpy(object), c["content"].to_numpy(object)
-    sim = process.cpdist(qc, cc, scorer=fuzz.ratio, dtype=np.float32, workers=workers)
-    sim = (sim + process.cpdist(qc, cc, scorer=fuzz.token_set_ratio, dtype=np.float32, workers=workers)) * 0.5
-    sim -= _penalty(q["markers"].to_numpy(np.int8), q["key_id"].to_numpy(np.int32),
-                    c["markers"].to_numpy(np.int8), c["key_id"].to_numpy(np.int32))
+    sort = process.cpdist(q.content.tolist(), c.content.tolist(), scorer=fuzz.ratio, dtype=np.float32)
+    sim = _combine(sort, _paired_containment(norm, q.uid, c.uid))
+    sim -= _penalty(q.markers, q.key_id, c.markers, c.key_id)
     return np.clip(sim, 0, 100)
 
 
@@ -435,7 +530,7 @@ def _check_columns(df: pd.DataFrame, required: list[str], what: str) -> None:
 
 
 def _str(s: pd.Series) -> pd.Series:
-    return s.astype("string").str.strip()
+    return s.astype("string[pyarrow]").str.strip()
 
 
 def _approved(s: pd.Series) -> pd.Series:
@@ -488,89 +583,109 @@ def match_courses(crse: pd.DataFrame, cmp: pd.DataFrame, *, workers: int = -1) -
     c = _prepare_cmp(cmp)
     nq, nc = len(q), len(c)
 
-    # blocks: (school, year); a CMP list without list_year is taken for every year
-    year_known = c["list_year"].notna() & (c["list_year"] != "")
-    c_block = c["school_code"].fillna("") + "|" + c["list_year"].fillna("*")
+    # blocks: (school, year). A school whose CMP rows carry no list_year is matched against them for any year.
+    year_known = (c["list_year"].fillna("") != "").to_numpy()
+    c_block = c["school_code"].fillna("") + "|" + c["list_year"].where(year_known, "*").fillna("*")
     q_block = q["school_code"].fillna("") + "|" + q["academic_year"].fillna("")
-    if (~year_known).any():
-        undated = set(c.loc[~year_known, "school_code"])
-        q_block = q_block.where(~q["school_code"].isin(undated), q["school_code"].fillna("") + "|*")
+    if not year_known.all():
+        undated = q["school_code"].isin(set(c.loc[~year_known, "school_code"])).to_numpy()
+        q_block = q_block.where(~undated, q["school_code"].fillna("") + "|*")
+    # the reporting LEA of a course: CRSE's own, else the LEA part of its school's CDS code on the CMP
+    lea_of_school = c.drop_duplicates("school_code").set_index("school_code")["reporting_lea"]
+    q["reporting_lea"] = q["reporting_lea"].fillna(q["school_code"].map(lea_of_school))
     block_codes, blocks = pd.factorize(pd.concat([q_block, c_block], ignore_index=True))
     qb, cb = block_codes[:nq], block_codes[nq:]
 
     # normalize every string once: CRSE names, CMP titles, CMP abbreviations, state code names
-    abbr = c["transcript_abbreviations"].fillna("").str.split("|").explode()
-    abbr = abbr.str.strip()
+    abbr = c["transcript_abbreviations"].fillna("").str.split("|").explode().str.strip()
     abbr = abbr[abbr.notna() & (abbr != "")]
-    texts = pd.concat([q["course_name"].fillna(""), c["course_title"].fillna(""), abbr, q["state_name"]],
-                      ignore_index=True)
-    norm = normalize_course_names(texts.to_numpy(object))
-    key_id, _ = pd.factorize(norm["keys"])
-    norm["key_id"] = np.where(norm["keys"].to_numpy(object) == "", 0, key_id + 1).astype(np.int32)
+    abbr_course = abbr.index.to_numpy(np.int64)
     na = len(abbr)
-    qn = norm.iloc[:nq].reset_index(drop=True)
-    qn["markers"] = qn["markers"].to_numpy() | q["code_markers"].to_numpy()
-    tn = norm.iloc[nq:nq + nc].reset_index(drop=True)
-    an = norm.iloc[nq + nc:nq + nc + na].reset_index(drop=True)
-    sn = norm.iloc[nq + nc + na:].reset_index(drop=True)
+    texts = np.concatenate([q["course_name"].fillna("").to_numpy(object), c["course_title"].fillna("").to_numpy(object),
+                            abbr.to_numpy(object), q["state_name"].to_numpy(object)])
+    norm = _normalize(texts)
+    key_codes, _ = pd.factorize(norm.keys)
+    key_id = np.where(norm.keys == "", 0, key_codes + 1).astype(np.int32)
+    uid = norm.uid
+    rows = _Names(norm.content[uid], norm.markers[uid].copy(), key_id[uid], uid)
+    qn = rows.take(slice(0, nq))
+    qn.markers[:] |= q["code_markers"].to_numpy(np.int8)
     cmp_marker = c["honors_type"].fillna("").str.lower().map(
         {"uc honors": 1, "honors": 1, "ap": 2, "ib": 4}).fillna(0).astype(np.int8).to_numpy()
-    tn["markers"] = tn["markers"].to_numpy() | cmp_marker
-    an["markers"] = an["markers"].to_numpy() | cmp_marker[abbr.index.to_numpy()]
+    tn = rows.take(slice(nq, nq + nc))
+    tn.markers[:] |= cmp_marker
+    an = rows.take(slice(nq + nc, nq + nc + na))
+    an.markers[:] |= cmp_marker[abbr_course]
+    sn = rows.take(slice(nq + nc + na, None))
 
-    # targets: one title per CMP course + each abbreviation, ordered by (block, course)
-    targets = pd.concat([
-        tn.assign(course=np.arange(nc), is_title=True),
-        an.assign(course=abbr.index.to_numpy(), is_title=False),
-    ], ignore_index=True)
-    targets["block"] = cb[targets["course"].to_numpy()]
-    targets = targets.sort_values(["block", "course", "is_title"], ascending=[True, True, False],
-                                  kind="stable").reset_index(drop=True)
+    # targets: each CMP course's title, then its abbreviations, ordered by (block, course)
+    t_course = np.concatenate([np.arange(nc), abbr_course])
+    t_title = np.r_[np.ones(nc, dtype=bool), np.zeros(na, dtype=bool)]
+    t_block = cb[t_course]
+    order = np.lexsort((~t_title, t_course, t_block))
+    t_course, t_block = t_course[order], t_block[order]
+    targets = _Names(*(np.concatenate([x, y])[order] for x, y in zip(tn, an)))
+    first_col = np.r_[True, t_course[1:] != t_course[:-1]]
+    t_layer = np.arange(len(t_course)) - np.maximum.accumulate(np.where(first_col, np.arange(len(t_course)), 0))
 
-    # local code hits inside the block
+    # local-code hits: the CRSE local course ID among the block's CMP local course codes
     codes = c["local_course_codes"].fillna("").str.split("|").explode().str.strip().str.upper()
     codes = codes[codes.notna() & (codes != "")]
     hits = pd.DataFrame({"key": cb[codes.index.to_numpy()].astype(str) + "|" + codes.to_numpy(str),
                          "course": codes.index.to_numpy()}).drop_duplicates()
     qkey = pd.Series(qb.astype(str), dtype=object) + "|" + q["local_course_id"].fillna("").str.upper().astype(object)
     hits = hits.merge(pd.DataFrame({"key": qkey, "q": np.arange(nq)}), on="key")[["q", "course"]]
+    hits["block"] = qb[hits["q"].to_numpy()]
+    hits = hits.sort_values(["block", "q"], kind="stable").reset_index(drop=True)
 
-    cand_parts, hit_parts = [], []
+    # one rapidfuzz cdist (+ one containment join) per (school, year) block, over arrays sliced by offsets
     q_order = np.argsort(qb, kind="stable")
     q_starts = np.searchsorted(qb[q_order], np.arange(len(blocks) + 1))
-    t_block = targets["block"].to_numpy()
     t_starts = np.searchsorted(t_block, np.arange(len(blocks) + 1))
-    t_course = targets["course"].to_numpy()
-    hits_by_q = hits.set_index("q")["course"] if len(hits) else None
-    for b in range(len(blocks)):
+    h_starts = np.searchsorted(hits["block"].to_numpy(), np.arange(len(blocks) + 1))
+    h_q, h_course = hits["q"].to_numpy(), hits["course"].to_numpy()
+    q_pos = np.empty(nq, dtype=np.int64)                       # position of each CRSE course in its block
+    q_pos[q_order] = np.arange(nq) - q_starts[qb[q_order]]
+
+    def score_block(b: int, cdist_workers: int):
+        """Top-K name candidates of the block's CRSE courses, and the name score of their local-code hits."""
         qi = q_order[q_starts[b]:q_starts[b + 1]]
         t0, t1 = t_starts[b], t_starts[b + 1]
-        if len(qi) == 0 or t0 == t1:
-            continue
-        tb = targets.iloc[t0:t1]
-        S = _pair_scores(qn.iloc[qi], tb, workers)                       # (nq_b, nt_b)
-        courses_b = t_course[t0:t1]
-        starts = np.flatnonzero(np.r_[True, courses_b[1:] != courses_b[:-1]])
-        course_ids = courses_b[starts]
-        Sc = np.maximum.reduceat(S, starts, axis=1)                       # best target per course
-        St = S[:, starts]                                                 # title column comes first
-        by_abbr = Sc > St
+        S = _pair_scores(norm, qn.take(qi), targets.take(slice(t0, t1)), workers=cdist_workers)
+        layer = t_layer[t0:t1]
+        title_cols = np.flatnonzero(layer == 0)                           # each course's title comes first
+        course_ids = t_course[t0:t1][title_cols]                          # ascending
+        S_title = S[:, title_cols]
+        Sc = S_title.copy()                                               # best title/abbreviation per course
+        for lay in range(1, int(layer.max()) + 1):
+            cols = np.flatnonzero(layer == lay)
+            at = np.searchsorted(title_cols, cols) - 1                    # the course each column belongs to
+            Sc[:, at] = np.maximum(Sc[:, at], S[:, cols])
+        by_abbr = Sc > S_title
         k = min(TOP_K, len(course_ids))
-        top = np.argpartition(-Sc, k - 1, axis=1)[:, :k] if len(course_ids) > k else \
-            np.broadcast_to(np.arange(len(course_ids)), (len(qi), len(course_ids)))
-        rows = np.repeat(np.arange(len(qi)), k)
-        cols = top.reshape(-1)
-        cand_parts.append(pd.DataFrame({
-            "q": qi[rows], "course": course_ids[cols], "score": Sc[rows, cols],
-            "by_abbr": by_abbr[rows, cols]}))
-        if hits_by_q is not None:
-            hq = hits[hits["q"].isin(qi)]
-            if len(hq):
-                local_q = pd.Series(np.arange(len(qi)), index=qi)[hq["q"].to_numpy()].to_numpy()
-                local_c = pd.Series(np.arange(len(course_ids)), index=course_ids)[hq["course"].to_numpy()].to_numpy()
-                hit_parts.append(pd.DataFrame({"q": hq["q"].to_numpy(), "course": hq["course"].to_numpy(),
-                                               "score": Sc[local_q, local_c], "by_abbr": by_abbr[local_q, local_c]}))
-    return _decide(q, c, qn, tn, sn, qb, cb, blocks, cand_parts, hit_parts)
+        r = np.repeat(np.arange(len(qi)), k)
+        col = _top_k(Sc, k).reshape(-1)
+        cand = (qi[r], course_ids[col], Sc[r, col], by_abbr[r, col])
+        h0, h1 = h_starts[b], h_starts[b + 1]
+        lq, lc = q_pos[h_q[h0:h1]], np.searchsorted(course_ids, h_course[h0:h1])
+        return cand, (h_q[h0:h1], h_course[h0:h1], Sc[lq, lc], by_abbr[lq, lc])
+
+    todo = np.flatnonzero((np.diff(q_starts) > 0) & (np.diff(t_starts) > 0))
+    threads = (os.cpu_count() or 1) if workers < 1 else workers
+    if threads > 1 and len(todo) >= 2 * threads:
+        # many blocks: one block per thread at a time (rapidfuzz and numpy release the GIL)
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            parts = list(pool.map(lambda b: score_block(b, 1), todo))
+    else:
+        parts = [score_block(b, workers) for b in todo]
+
+    def frame(i: int) -> pd.DataFrame:
+        cols = [np.concatenate([p[i][j] for p in parts]) if parts else np.zeros(0) for j in range(4)]
+        return pd.DataFrame({"q": cols[0].astype(np.int64), "course": cols[1].astype(np.int64),
+                             "score": cols[2].astype(np.float32), "by_abbr": cols[3].astype(bool)})
+
+    cand, hitc = frame(0), frame(1)
+    return _decide(q, c, norm, qn, tn, sn, cand, hitc)
 
 
 _LETTER_BITS = {ch: 1 << i for i, ch in enumerate("abcdefg")}
@@ -588,13 +703,11 @@ def _ordered(df: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(["q", "score", "course"], ascending=[True, False, True], kind="stable")
 
 
-def _decide(q, c, qn, tn, sn, qb, cb, blocks, cand_parts, hit_parts) -> pd.DataFrame:
+def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cand: pd.DataFrame,
+            hitc: pd.DataFrame) -> pd.DataFrame:
     """Turn per-course candidates (top-K name scores, local-code hits) into one result row per course."""
     nq = len(q)
-    empty = pd.DataFrame({"q": pd.Series([], dtype=np.int64), "course": pd.Series([], dtype=np.int64),
-                          "score": pd.Series([], dtype=np.float32), "by_abbr": pd.Series([], dtype=bool)})
-    cand = _ordered(pd.concat(cand_parts, ignore_index=True) if cand_parts else empty)
-    hitc = _ordered(pd.concat(hit_parts, ignore_index=True) if hit_parts else empty)
+    cand, hitc = _ordered(cand), _ordered(hitc)
     q_allowed = _letters_mask(q["subjects"])
     c_bit = _letters_mask(c["subject_area"])
 
@@ -610,7 +723,7 @@ def _decide(q, c, qn, tn, sn, qb, cb, blocks, cand_parts, hit_parts) -> pd.DataF
         size = t.groupby("q")["q"].transform("size")
         multi = t[size > 1]
         if len(multi):
-            sname = _paired_scores(sn.iloc[multi["q"].to_numpy()], tn.iloc[multi["course"].to_numpy()])
+            sname = _paired_scores(norm, sn.take(multi["q"].to_numpy()), tn.take(multi["course"].to_numpy()))
             multi = multi.assign(sname=sname)
             top = multi.groupby("q")["sname"].transform("max")
             multi = multi[multi["sname"] >= top - STATE_NAME_MARGIN]
@@ -659,8 +772,8 @@ def _decide(q, c, qn, tn, sn, qb, cb, blocks, cand_parts, hit_parts) -> pd.DataF
     near = has_cand & ~name_ok
     if near.any():
         qi, ci = np.flatnonzero(near), best_course.to_numpy()[near].astype(np.int64)
-        qm, cm = qn["markers"].to_numpy(np.int8)[qi], tn["markers"].to_numpy(np.int8)[ci]
-        qk, ck = qn["key_id"].to_numpy(np.int32)[qi], tn["key_id"].to_numpy(np.int32)[ci]
+        qm, cm = qn.markers[qi], tn.markers[ci]
+        qk, ck = qn.key_id[qi], tn.key_id[ci]
         marker_pen = _POPCOUNT[np.bitwise_xor(qm, cm) & 7] * MARKER_PENALTY
         key_pen = _penalty(np.zeros_like(qm), qk, np.zeros_like(cm), ck)
         r = np.where((marker_pen > 0) & (score[qi] + marker_pen >= ACCEPT), "honors_ap_ib_differs",
@@ -694,7 +807,6 @@ def _decide(q, c, qn, tn, sn, qb, cb, blocks, cand_parts, hit_parts) -> pd.DataF
     abbr_flag = by_abbr.reindex(pd.MultiIndex.from_arrays([mq, chosen[mq]])).fillna(False).to_numpy(bool)
     method[mq] = np.where(abbr_flag, "transcript_abbreviation", "title")
     method[matched & code_used] = "local_course_code"
-    amb_any = amb_name | amb_code
     method[amb_code] = "local_course_code"
     aq = np.flatnonzero(amb_name)
     method[aq] = np.where(by_abbr.reindex(pd.MultiIndex.from_arrays([aq, out_course[aq]])).fillna(False)
@@ -733,6 +845,7 @@ def _decide(q, c, qn, tn, sn, qb, cb, blocks, cand_parts, hit_parts) -> pd.DataF
         "state_course_code": q["state_course_code"].to_numpy(),
         "content_area": q["content_area"].to_numpy(),
         "cmp_course_id": cmp_col("cmp_course_id", out_course, is_match),
+        "candidate_cmp_course_id": cmp_col("cmp_course_id", out_course, np.ones(nq, dtype=bool)),
         "cmp_course_title": cmp_col("course_title", out_course, np.ones(nq, dtype=bool)),
         "cmp_subject_area": cmp_col("subject_area", out_course, np.ones(nq, dtype=bool)),
         "match_status": pd.Series(status, dtype="string"),
@@ -747,5 +860,54 @@ def _decide(q, c, qn, tn, sn, qb, cb, blocks, cand_parts, hit_parts) -> pd.DataF
     for col in ["reporting_lea", "school_code", "academic_year", "local_course_id", "course_name",
                 "state_course_code", "content_area"]:
         result[col] = result[col].astype("string")
-    del amb_any
     return result[RESULT_COLUMNS]
+
+
+#: why a CMP course is listed as unmatched
+UNMATCHED_REASONS: dict[str, str] = {
+    "no_calpads_course_matched": "no UC/CSU-approved CALPADS course of the school matched this CMP course "
+                                 "(not reported in CRSE, reported without the UC/CSU flag, or under another name)",
+    "tied_in_ambiguous_match": "a CALPADS course fits this and another CMP course equally well",
+    "school_has_no_approved_crse_courses": "the school reported no UC/CSU-approved course in CRSE for the list year",
+}
+
+
+def unmatched_cmp_courses(crse: pd.DataFrame, cmp: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    """The CMP courses of each school that no CALPADS course matched (for the LEA report, seed Diagram 1 step 4).
+
+    ``results`` is :func:`match_courses` output for the same inputs. One row per unmatched CMP course with
+    :data:`UNMATCHED_COLUMNS`; ``reason`` is one of :data:`UNMATCHED_REASONS`. A CMP list without
+    ``list_year`` counts for every year.
+    """
+    _check_columns(results, ["school_code", "academic_year", "cmp_course_id", "match_status",
+                             "candidate_cmp_course_id", "runner_up_cmp_course_id"], "match results")
+    c = _prepare_cmp(cmp)
+    q = _prepare_crse(crse)
+    r_school, r_year = _str(results["school_code"]).fillna(""), _str(results["academic_year"]).fillna("")
+    status = results["match_status"]
+
+    def ids(mask: pd.Series, col: str) -> pd.DataFrame:
+        sel = mask & results[col].notna()
+        return pd.DataFrame({"school_code": r_school[sel], "year": r_year[sel], "cmp_course_id": _str(results.loc[sel, col])})
+
+    matched = ids(status.isin(["matched", "matched_subject_mismatch"]), "cmp_course_id")
+    tied = pd.concat([ids(status == "ambiguous", "candidate_cmp_course_id"),
+                      ids(status == "ambiguous", "runner_up_cmp_course_id")])
+    reported = q[["school_code", "academic_year"]].rename(columns={"academic_year": "year"}).drop_duplicates()
+
+    def hit(pairs: pd.DataFrame, on: list[str]) -> np.ndarray:
+        """Per CMP row: whether (school, year[, id]) is in pairs; an undated CMP row matches any year."""
+        left = c.assign(year=c["list_year"].fillna(""))
+        dated = pd.MultiIndex.from_frame(left[on]).isin(pd.MultiIndex.from_frame(pairs[on].astype(str)))
+        on_school = [k for k in on if k != "year"]
+        undated = pd.MultiIndex.from_frame(left[on_school]).isin(pd.MultiIndex.from_frame(pairs[on_school].astype(str)))
+        return np.where(left["year"].to_numpy() == "", undated, dated)
+
+    is_matched = hit(matched, ["school_code", "year", "cmp_course_id"])
+    in_tie = hit(tied, ["school_code", "year", "cmp_course_id"])
+    has_crse = hit(reported, ["school_code", "year"])
+    out = c.loc[~is_matched].copy()
+    out["reason"] = np.where(~has_crse[~is_matched], "school_has_no_approved_crse_courses",
+                             np.where(in_tie[~is_matched], "tied_in_ambiguous_match", "no_calpads_course_matched"))
+    out = out[UNMATCHED_COLUMNS].astype("string")
+    return out.sort_values(["school_code", "list_year", "course_title", "cmp_course_id"], kind="stable").reset_index(drop=True)
