@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ccgi_assets import contracts as c
 from ccgi_assets.contracts import SYSTEMS
@@ -48,8 +50,24 @@ MATCH_MEASURES: dict[str, str] = {**{f"courses_{s}": s for s in MATCH_STATUSES},
 
 # --------------------------------------------------------------------------- helpers
 def _s(x: pd.Series) -> pd.Series:
-    """Ids and codes as stripped pandas strings (missing stays missing)."""
-    return x.astype("string").str.strip()
+    """Ids and codes as stripped pyarrow-backed strings (missing stays missing; vectorized in Arrow, no Python loop)."""
+    if not (isinstance(x.dtype, pd.StringDtype) and x.dtype.storage == "pyarrow"):
+        x = x.astype("string[pyarrow]")
+    return x.str.strip()
+
+
+def _isin(s: pd.Series, values) -> np.ndarray:
+    """``s.isin(values)`` for id columns, through Arrow's hash set (pandas' isin on Arrow strings loops in Python)."""
+    left = pa.array(s if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"
+                    else s.astype("string[pyarrow]"))
+    vals = values if isinstance(values, pd.Series) else pd.Series(values)
+    right = pa.array(vals.astype("string[pyarrow]"))
+    if isinstance(right, pa.ChunkedArray):
+        right = right.combine_chunks()
+    if isinstance(left, pa.ChunkedArray):
+        left = left.combine_chunks()
+    out = pc.is_in(left, value_set=right.cast(left.type), skip_nulls=True)
+    return out.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _for_lea(df: pd.DataFrame, lea: str) -> pd.DataFrame:
@@ -120,13 +138,13 @@ def statewide_submissions(lea: str, roster: pd.DataFrame, student_courses: pd.Da
     on_roster = _s(roster["ssid"]).dropna().unique()
 
     apps = _latest_applications(_for_lea(applications, lea))
-    apps = apps[apps["ssid"].isin(on_roster)]
+    apps = apps[_isin(apps["ssid"], on_roster)]
 
     cons = _for_lea(consents, lea)
     ev = pd.DataFrame({"ssid": _s(cons["ssid"]), "system": _s(cons["system"]).str.upper(),
                        "granted": cons["granted"].astype("boolean").fillna(False).astype(bool),
                        "recorded_at": _times(cons["recorded_at"])})
-    ev = ev[ev["ssid"].isin(on_roster) & ev["system"].isin(SYSTEMS) & ev["recorded_at"].notna()]
+    ev = ev[_isin(ev["ssid"], on_roster) & ev["system"].isin(SYSTEMS) & ev["recorded_at"].notna()]
     # disagreeing events at one instant: the revocation wins (all() of the grants)
     ev = ev.groupby(["ssid", "system", "recorded_at"], sort=False, observed=True)["granted"].all().reset_index()
     latest = (ev.sort_values("recorded_at", kind="stable").drop_duplicates(["ssid", "system"], keep="last")
@@ -147,7 +165,7 @@ def statewide_submissions(lea: str, roster: pd.DataFrame, student_courses: pd.Da
         return c.validate(_empty(c.StatewideSubmission), c.StatewideSubmission)
 
     crs = courses.assign(ssid=_s(courses["ssid"]))
-    crs = crs[crs["ssid"].isin(sent["ssid"].unique())]
+    crs = crs[_isin(crs["ssid"], sent["ssid"])]
     out = sent.rename(columns={"system": "receiving_system", "submitted_at": "application_submitted_at"}).merge(
         crs.drop(columns=["reporting_lea"], errors="ignore"), on="ssid", how="inner")
     out["reporting_lea"] = lea
@@ -181,37 +199,57 @@ def cde_extract(rosters: pd.DataFrame, accounts: pd.DataFrame, applications: pd.
     completions (rows with a completion time); ``last_activity_at`` the latest completion. Sorted by SSID.
     """
     r = pd.DataFrame({"ssid": _s(rosters["ssid"]), "reporting_lea": _s(rosters["reporting_lea"])}).dropna()
-    acc = pd.DataFrame({"ssid": _s(accounts["ssid"]), "registered_at": _times(accounts["registered_at"]),
-                        "account_lea": _s(accounts["reporting_lea"]) if "reporting_lea" in accounts.columns
-                        else pd.Series(pd.NA, index=accounts.index, dtype="string")})
-    acc = acc[acc["ssid"].notna() & acc["registered_at"].notna() & acc["ssid"].isin(r["ssid"].unique())]
-    if acc.empty:
+    acc_ssid = _s(accounts["ssid"])
+    acc_at = _times(accounts["registered_at"])
+    keep = acc_ssid.notna().to_numpy() & acc_at.notna().to_numpy() & _isin(acc_ssid, r["ssid"])
+    if not keep.any():
         return c.validate(_empty(c.CdeExtractRow), c.CdeExtractRow)
-    reg = acc.groupby("ssid", sort=False)["registered_at"].min()
-    # the current LEA: a roster row, preferring the LEA whose platform folder holds the account
-    pairs = acc[["ssid", "account_lea"]].drop_duplicates()
-    cand = r[r["ssid"].isin(reg.index)].drop_duplicates()
-    cand = cand.merge(pairs, left_on=["ssid", "reporting_lea"], right_on=["ssid", "account_lea"], how="left")
-    cand["mismatch"] = cand["account_lea"].isna()
-    cand = cand.sort_values(["ssid", "mismatch", "reporting_lea"], kind="stable").drop_duplicates("ssid")
-    out = cand[["ssid", "reporting_lea"]].set_index("ssid")
-    out["registered_at"] = reg
+    # every student is a position in the sorted SSIDs of the registered, rostered students; each platform frame is
+    # mapped to positions once (Arrow hash lookup), then counted and maximised over integer codes
+    ids = pc.unique(pa.array(acc_ssid[keep]))
+    ids = ids.take(pc.sort_indices(ids))
+    n = len(ids)
+    reg = pd.Series(acc_at.to_numpy()[keep]).groupby(_codes(acc_ssid[keep], ids)).min()
+    out = pd.DataFrame({"ssid": pd.array(ids, dtype="string[pyarrow]"),
+                        "registered_at": reg.reindex(range(n)).to_numpy()})
+
+    # the current LEA: a roster row, preferring the LEA whose platform folder holds the account, then the lowest code
+    rc = _codes(r["ssid"], ids)
+    cand = pd.DataFrame({"code": rc, "reporting_lea": r["reporting_lea"].to_numpy()})[rc >= 0].drop_duplicates()
+    if "reporting_lea" in accounts.columns:
+        pairs = pd.DataFrame({"code": _codes(acc_ssid[keep], ids),
+                              "reporting_lea": _s(accounts["reporting_lea"]).to_numpy()[keep]}).drop_duplicates()
+        cand = cand.merge(pairs.assign(match=True), on=["code", "reporting_lea"], how="left")
+        cand["mismatch"] = cand["match"].isna()
+    else:
+        cand["mismatch"] = True
+    cand = cand.sort_values(["code", "mismatch", "reporting_lea"], kind="stable").drop_duplicates("code")
+    out["reporting_lea"] = cand.set_index("code")["reporting_lea"].reindex(range(n)).to_numpy()
 
     apps = _latest_applications(applications)
-    apps = apps[apps["ssid"].isin(out.index)]
-    wide = apps.pivot(index="ssid", columns="system", values="submitted_at")
+    ac = _codes(apps["ssid"], ids)
     for s in SYSTEMS:
-        out[f"{s.lower()}_application_submitted_at"] = (wide[s] if s in wide.columns else
-                                                        pd.Series(dtype="datetime64[ns]")).reindex(out.index)
-    p = _s(planning["ssid"])
-    out["planning_items"] = p[p.isin(out.index)].value_counts().reindex(out.index, fill_value=0).astype("Int64")
-    act = pd.DataFrame({"ssid": _s(activities["ssid"]), "completed_at": _times(activities["completed_at"])})
-    act = act[act["completed_at"].notna() & act["ssid"].isin(out.index)]
-    g = act.groupby("ssid", sort=False)["completed_at"].agg(["size", "max"])
-    out["activities_completed"] = g["size"].reindex(out.index, fill_value=0).astype("Int64")
-    out["last_activity_at"] = g["max"].reindex(out.index)
-    out = out.reset_index().sort_values("ssid", kind="stable").reset_index(drop=True)
+        m = (ac >= 0) & (apps["system"] == s).to_numpy(dtype=bool)
+        latest = pd.Series(apps["submitted_at"].to_numpy()[m]).groupby(ac[m]).max()
+        out[f"{s.lower()}_application_submitted_at"] = latest.reindex(range(n)).to_numpy()
+    pc_ = _codes(_s(planning["ssid"]), ids)
+    out["planning_items"] = pd.array(np.bincount(pc_[pc_ >= 0], minlength=n), dtype="Int64")
+    at = _times(activities["completed_at"])
+    qc = _codes(_s(activities["ssid"]), ids)
+    m = (qc >= 0) & at.notna().to_numpy()
+    out["activities_completed"] = pd.array(np.bincount(qc[m], minlength=n), dtype="Int64")
+    out["last_activity_at"] = pd.Series(at.to_numpy()[m]).groupby(qc[m]).max().reindex(range(n)).to_numpy()
     return c.validate(c.select_allowed(out, c.CdeExtractRow), c.CdeExtractRow)
+
+
+def _codes(s: pd.Series, ids: pa.Array) -> np.ndarray:
+    """Position of each value of ``s`` in ``ids`` (-1 when absent), by Arrow's hash lookup."""
+    left = pa.array(s if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"
+                    else s.astype("string[pyarrow]"))
+    if isinstance(left, pa.ChunkedArray):
+        left = left.combine_chunks()
+    pos = pc.index_in(left, value_set=ids.cast(left.type), skip_nulls=True).fill_null(-1)
+    return pos.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 # --------------------------------------------------------------------------- report figures (2a-9 / 2b-8)
@@ -257,10 +295,10 @@ def activity_figures(lea: str, roster: pd.DataFrame, accounts: pd.DataFrame, app
     acc = _for_lea(accounts, lea)
     registered = _s(acc["ssid"])[_times(acc["registered_at"]).notna()].dropna().unique()
     st["roster_students"] = 1
-    st["registered_students"] = st["ssid"].isin(registered).astype("int64")
+    st["registered_students"] = _isin(st["ssid"], registered).astype("int64")
     apps = _applications(_for_lea(applications, lea))
     for s in SYSTEMS:
-        st[f"applied_{s.lower()}_students"] = st["ssid"].isin(apps.loc[apps["system"] == s, "ssid"].unique()).astype("int64")
+        st[f"applied_{s.lower()}_students"] = _isin(st["ssid"], apps.loc[apps["system"] == s, "ssid"]).astype("int64")
     act = _for_lea(activities, lea)
     done = _s(act["ssid"])[_times(act["completed_at"]).notna()].dropna()
     st["activities_completed"] = st["ssid"].map(done.value_counts()).fillna(0).astype("int64")
