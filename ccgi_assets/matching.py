@@ -709,7 +709,7 @@ def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cand: pd.Data
     nq = len(q)
     cand, hitc = _ordered(cand), _ordered(hitc)
     q_allowed = _letters_mask(q["subjects"])
-    c_bit = _letters_mask(c["subject_area"])
+    c_bit = np.append(_letters_mask(c["subject_area"]), 0)      # index -1 (no course): subject unknown
 
     def fits(qq: np.ndarray, cc: np.ndarray) -> np.ndarray:
         a, b = q_allowed[qq], c_bit[cc]
@@ -740,8 +740,12 @@ def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cand: pd.Data
     name_pick = pick(tied).reindex(range(nq))
     by_abbr = cand.set_index(["q", "course"])["by_abbr"]
 
-    # local-code evidence
-    good = hitc[hitc["score"] >= CODE_NAME_FLOOR]
+    # local-code evidence: a code names the course unless the names plainly differ, or the course carries
+    # another Honors / AP / IB marker or another number than the CMP course the code is listed on
+    hq, hc = hitc["q"].to_numpy(), hitc["course"].to_numpy()
+    conflict = (qn.markers[hq] != tn.markers[hc]) | ((qn.key_id[hq] > 0) & (tn.key_id[hc] > 0)
+                                                     & (qn.key_id[hq] != tn.key_id[hc]))
+    good = hitc[(hitc["score"].to_numpy() >= CODE_NAME_FLOOR) & ~conflict]
     hit_q = np.zeros(nq, dtype=bool)
     hit_q[hitc["q"].to_numpy()] = True
     code_pick = pd.Series(np.nan, index=range(nq))
@@ -782,6 +786,7 @@ def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cand: pd.Data
         reason[qi] = r
         out_course[qi] = ci
     code_miss = hit_q & ~code_used & ~name_ok
+    code_miss[hitc.loc[hitc["score"] >= CODE_NAME_FLOOR, "q"].to_numpy()] = False   # level differs: said above
     if code_miss.any():
         reason[code_miss] = "local_code_names_different_course"
         out_course[code_miss] = hitc.drop_duplicates("q").set_index("q")["course"].reindex(
@@ -819,7 +824,7 @@ def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cand: pd.Data
         pair = pd.concat([cand, hitc]).drop_duplicates(["q", "course"]).set_index(["q", "course"])["score"]
         name_score[shown] = pair.reindex(idx).fillna(0).to_numpy()
     final_score = np.where(matched & code_used, 100.0, np.where(shown, name_score, score))
-    mismatch = matched & ~fits(np.arange(nq), np.maximum(out_course, 0))
+    mismatch = matched & ~fits(np.arange(nq), out_course)
     status[mismatch] = "matched_subject_mismatch"
     reason[mismatch] = "subject_area_disagrees"
 
