@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 export CCGI_HOME    ?= $(CURDIR)/.ccgi
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test ui env lock bench dictionary clean
+.PHONY: run test ui env browser lock bench dictionary clean
 
 ## the environment: a venv with uv, the locked dependency set, and this project (editable)
 $(BIN)/.installed: requirements.lock pyproject.toml
@@ -23,8 +23,14 @@ env: $(BIN)/.installed
 run: env
 	$(BIN)/ccgi run
 
+## Chromium from Debian for the browser tests (Playwright's own browser download does not work here)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: install Debian's chromium package for the browser tests" >&2; fi; }
+
 ## the whole test suite
-test: env
+test: env browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 ## Dagster's webserver and daemon (sensors on) at http://127.0.0.1:3000
