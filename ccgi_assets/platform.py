@@ -9,7 +9,8 @@
 Platform frames are what ``resources.sources.PlatformSource.read(kind)`` returns (string ids, pandas datetimes, a
 ``reporting_lea`` column). A platform row whose time could not be read (``NaT``) is not evidence of anything: an
 account without a registration time, an application without a submission time, an activity without a completion
-time and a consent event without a recording time are left out everywhere in this module, the same way.
+time and a consent event without a recording time are left out everywhere in this module, the same way. Times are
+compared as naive UTC: a time zone-aware column is converted to UTC, a naive one is taken as UTC already.
 
 Everything here is vectorized (group-bys, merges, ``merge_asof``); nothing loops over students. Nothing here logs
 or raises with a student's data.

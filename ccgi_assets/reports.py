@@ -25,6 +25,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from ccgi_assets import contracts as c
+from ccgi_assets.matching import REASONS, UNMATCHED_REASONS
 from ccgi_assets.matching_vocab import MATCH_STATUSES, NEEDS_ACTION
 from ccgi_assets.platform import (ACTIVITY_MEASURES, ALL, MATCH_MEASURES, SUPPRESSION_THRESHOLD, _grade_key,
                                   match_figures)
@@ -46,18 +47,16 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
         "the CMP, or correct the UC/CSU approved indicator in CALPADS."),
 }
 
-#: the matcher's reason codes in words; an unknown code is shown as its words ("stale_code" -> "Stale code")
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else ""
+
+
+#: the matcher's reason codes in words (its own vocabulary, ``ccgi_assets.matching.REASONS`` and
+#: ``UNMATCHED_REASONS``); an unknown code is shown as its words ("stale_code" -> "Stale code.")
 REASON_TEXT: dict[str, str] = {
-    "exact_local_code": "The CMP course lists this local course ID.",
-    "local_code_on_several_cmp_courses": "Several CMP courses list this local course ID.",
-    "transcript_abbreviation": "The CALPADS course name equals a CMP transcript abbreviation.",
-    "title_similar": "The CALPADS course name is close to the CMP title.",
-    "subject_area_disagrees": "The state course code's content area disagrees with the CMP a\u2013g subject area.",
-    "tie_between_cmp_courses": "Two or more CMP courses scored equally well; nothing tells them apart.",
-    "no_cmp_course_at_school": "The school has no course on the CMP list at all.",
-    "no_cmp_list_for_school": "The school has no course on the CMP list at all.",
-    "best_score_below_threshold": "The closest CMP course at the school is not close enough to count as a match.",
-    "no_candidate": "No CMP course at the school resembles this course.",
+    **{code: _sentence(text) for by_status in REASONS.values() for code, text in by_status.items()},
+    **{code: _sentence(text) for code, text in UNMATCHED_REASONS.items()},
 }
 
 COURSE_SUMMARY_COLUMNS = MATCH_STATUSES + ["total"]
@@ -65,6 +64,8 @@ NEEDS_ACTION_COLUMNS = ["reporting_lea", "school_code", "academic_year", "local_
                         "state_course_code", "match_status", "cmp_course_id", "cmp_course_title", "cmp_subject_area",
                         "score", "method", "reason", "reason_text"]
 UNMATCHED_CMP_COLUMNS = ["reporting_lea", "school_code", "cmp_course_id", "course_title", "subject_area"]
+#: columns an unmatched-CMP frame may carry besides (the matcher's ``unmatched_cmp_courses`` adds them)
+UNMATCHED_CMP_OPTIONAL = ["list_year", "reason"]
 
 FILES_TEXT = {
     "index.html": "this page",
@@ -163,7 +164,10 @@ def render_lea_report(lea: str, match_results: pd.DataFrame, unmatched_cmp: pd.D
     missing = [col for col in UNMATCHED_CMP_COLUMNS if col not in unmatched_cmp.columns]
     if missing:
         raise c.ContractViolation("UnmatchedCmpCourses", [c.Failure(col, "column_missing", 1) for col in missing])
-    cmp_missing = _mine(unmatched_cmp.loc[:, UNMATCHED_CMP_COLUMNS].astype("string"), lea, "unmatched_cmp")
+    keep = UNMATCHED_CMP_COLUMNS + [col for col in UNMATCHED_CMP_OPTIONAL if col in unmatched_cmp.columns]
+    cmp_missing = _mine(unmatched_cmp.loc[:, keep].astype("string"), lea, "unmatched_cmp")
+    if "reason" in cmp_missing.columns:
+        cmp_missing["reason_text"] = cmp_missing["reason"].map(reason_text).astype("string")
     figs = _mine(c.validate(figures, c.LeaReportFigure), lea, "figures").copy()
     figs["suppressed"] = figs["suppressed"].fillna(False).astype(bool)
     figs.loc[figs["suppressed"], "value"] = float("nan")  # a suppressed cell never shows a number
@@ -174,12 +178,12 @@ def render_lea_report(lea: str, match_results: pd.DataFrame, unmatched_cmp: pd.D
     activity = figs[figs["section"] == "student_activity"]
 
     # ---------------------------------------------------------------- course match
-    cm = course.assign(col=course["measure"].map({k: v for k, v in MATCH_MEASURES.items()}))
+    cm = course.assign(col=course["measure"].map(MATCH_MEASURES))
     cm = cm[cm["col"].notna()]
     summary = cm.pivot_table(index="school_code", columns="col", values="value", aggfunc="sum", fill_value=0)
     summary = summary.reindex(columns=COURSE_SUMMARY_COLUMNS, fill_value=0).astype("int64")
     summary = summary.loc[sorted(summary.index, key=lambda s: (s != ALL, s))]
-    summary_csv = summary.reset_index().rename(columns={"school_code": "school_code"})
+    summary_csv = summary.reset_index()
     course_measures = [{"measure": m, "col": col, "label": "Total" if col == "total" else STATUS_TEXT[col][0]}
                        for m, col in MATCH_MEASURES.items()]
     course_rows = [{"school": s, "school_label": _school_label(s),
@@ -282,7 +286,7 @@ def render_lea_report(lea: str, match_results: pd.DataFrame, unmatched_cmp: pd.D
         plotly_js=Markup(_plotly_js()), threshold=SUPPRESSION_THRESHOLD,
         statuses=[{"label": STATUS_TEXT[s][0], "text": STATUS_TEXT[s][1]} for s in MATCH_STATUSES],
         course_chart=course_chart, course_measures=course_measures, course_rows=course_rows,
-        needs_action=needs_action, cmp_missing=cmp_rows,
+        needs_action=needs_action, cmp_missing=cmp_rows, cmp_has_reason="reason_text" in cmp_missing.columns,
         activity_chart=activity_chart, share_chart=share_chart, activity_measures=activity_measures,
         activity_rows=activity_rows, files=list(FILES_TEXT.items()),
     )

@@ -52,15 +52,15 @@ def _sample():
                         "SPAN 2", "ART & DESIGN", "GEOM"],
         "state_course_code": ["2101", "2403", "2100", "2613", "2716", "2502", "2602", "2410"],
         "cmp_course_id": ["C1", "C2", None, "C4", "C5", "C6", "C7", "C8"],
-        "cmp_course_title": ["English 9 Honors", "Algebra 1", None, "Chemistry", "U.S. History", "Spanish 2",
+        "cmp_course_title": ["English 9 Honors", "Algebra 1", "English 10 Honors", "Chemistry", "U.S. History", "Spanish 2",
                              "Art & Design", "Geometry"],
-        "cmp_subject_area": ["b", "c", None, "d", "a", "e", "f", "c"],
+        "cmp_subject_area": ["b", "c", "b", "d", "a", "e", "f", "c"],
         "match_status": ["matched", "matched", "not_on_cmp", "ambiguous", "matched_subject_mismatch", "matched",
                          "matched", "ambiguous"],
         "score": [100.0, 97.5, 41.2, 88.04, 93.0, 96.0, 99.0, 87.0],
         "method": ["local_course_code", "title", None, "title", "transcript_abbreviation", "title", "title", "title"],
-        "reason": ["exact_local_code", "title_similar", "best_score_below_threshold", "tie_between_cmp_courses",
-                   "subject_area_disagrees", "title_similar", "title_similar", "a_new_reason_code"],
+        "reason": ["exact_local_code", "name_match", "honors_ap_ib_differs", "tie_between_cmp_courses",
+                   "subject_area_disagrees", "name_match", "name_match", "a_new_reason_code"],
     })
     unmatched = pd.DataFrame({"reporting_lea": LEA, "school_code": ["0100011", "0100012"],
                               "cmp_course_id": ["C90", "C91"], "course_title": ["Physics <Honors>", "Dance 1"],
@@ -263,6 +263,8 @@ def test_course_match_section_lists_counts_and_the_courses_that_need_action(samp
     chem = next(r for r in rows if r[2] == "0104")
     assert "Chemistry" in chem[6] and "C4" in chem[6] and chem[8] == "88.0"
     assert STATUS_TEXT["ambiguous"][0] in chem[5] and REASON_TEXT["tie_between_cmp_courses"] in chem[9]
+    closest = next(r for r in rows if r[2] == "0103")  # not on the CMP: the closest candidate is named, no ID
+    assert "English 10 Honors" in closest[6] and REASON_TEXT["honors_ap_ib_differs"] in closest[9]
     unknown = next(r for r in rows if r[2] == "0203")
     assert "A new reason code" in unknown[9]  # an unlisted reason code still reads as words
     action_csv = _csv_rows(report.csvs["courses_needing_action.csv"])
@@ -315,3 +317,46 @@ def test_an_lea_without_results_or_students_still_gets_a_report():
     assert _csv_rows(report.csvs["courses_needing_action.csv"]) == []
     assert set(report.csvs) == {"course_match_summary.csv", "courses_needing_action.csv",
                                 "cmp_courses_not_in_calpads.csv", "student_activity.csv"}
+
+
+def _traces(html: str, div_id: str) -> list[dict]:
+    import json
+
+    start = html.index(f'"{div_id}",', html.index(f'getElementById("{div_id}")'))  # Plotly.newPlot("<id>", [...
+    rest = html[html.index("[", start):]
+    data, _ = json.JSONDecoder().raw_decode(rest)
+    return data
+
+
+def test_charts_show_the_table_figures_and_nothing_suppressed(sample):
+    *_, figures, report = sample
+    f = figures.set_index(["school_code", "grade_level_code", "measure"])
+    labels = {v: k for k, v in pf.ACTIVITY_MEASURES.items()}
+    bars = _traces(report.html, "plot-student-activity")
+    assert bars
+    for trace in bars:
+        m = labels[trace["name"]]
+        for school, y in zip(trace["x"], trace["y"]):
+            row = f.loc[(school, "ALL", m)]
+            assert (y is None) if row["suppressed"] else (y == pytest.approx(row["value"]))
+    [heat] = _traces(report.html, "plot-registration-share")
+    for school, zs in zip(heat["y"], heat["z"]):
+        for grade, z in zip(heat["x"], zs):
+            key = (school, grade, "registered_percent")
+            if key not in f.index or f.loc[key, "suppressed"]:
+                assert z is None
+            else:
+                assert z == pytest.approx(f.loc[key, "value"])
+    course = {t["name"]: dict(zip(t["x"], t["y"])) for t in _traces(report.html, "plot-course-match")}
+    for status in pf.MATCH_STATUSES:
+        for school, y in course[STATUS_TEXT[status][0]].items():
+            assert y == f.loc[(school, "ALL", f"courses_{status}"), "value"]
+
+
+def test_unmatched_cmp_reasons_from_the_matcher_are_explained(sample):
+    _, matches, unmatched, figures, _ = sample
+    with_reason = unmatched.assign(list_year="2025-2026", reason=["no_calpads_course_matched", "tied_in_ambiguous_match"])
+    report = render_lea_report(LEA, matches, with_reason, figures, WHEN)
+    rows = parse(report.html).rows["table-cmp-not-in-calpads"]
+    assert [r[4] for r in rows] == [REASON_TEXT["no_calpads_course_matched"], REASON_TEXT["tied_in_ambiguous_match"]]
+    assert all(r["reason_text"] for r in _csv_rows(report.csvs["cmp_courses_not_in_calpads.csv"]))
