@@ -186,6 +186,62 @@ class LeaReportFigure(_Base):
     suppressed: Series[pd.BooleanDtype] = _f("true when a student count below 10 was suppressed")
 
 
+# --------------------------------------------------------------------------- the platform source
+class PlatformAccount(_Base):
+    """A student's CaliforniaColleges.edu account (platform source)."""
+
+    ssid: Series[pd.StringDtype] = _pii("SSID the student registered with", str_matches=SSID)
+    registered_at: Series[pa.DateTime] = _f("when the account was verified against the roster")
+    reporting_lea: Series[pd.StringDtype] = _f("the student's LEA on the platform", str_matches=LEA)
+
+
+class PlatformApplication(_Base):
+    """An application a student submitted to a statewide system (platform source)."""
+
+    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
+    system: Series[pd.StringDtype] = _f("UC | CSU | CCC", isin=SYSTEMS)
+    submitted_at: Series[pa.DateTime] = _f("submission time")
+    reporting_lea: Series[pd.StringDtype] = _f("the student's LEA", str_matches=LEA)
+
+
+class PlatformConsent(_Base):
+    """A student's consent event for sharing course data with one system (platform source)."""
+
+    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
+    system: Series[pd.StringDtype] = _f("UC | CSU | CCC", isin=SYSTEMS)
+    granted: Series[bool] = _f("true: consent granted; false: revoked")
+    recorded_at: Series[pa.DateTime] = _f("when the student gave or revoked consent")
+    reporting_lea: Series[pd.StringDtype] = _f("the student's LEA", str_matches=LEA)
+
+
+class PlatformPlanning(_Base):
+    """A college and career planning item a student recorded (platform source)."""
+
+    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
+    item_type: Series[pd.StringDtype] = _f("kind of planning item")
+    item: Series[pd.StringDtype] = _f("the item (a college, a career, a major)", nullable=True)
+    recorded_at: Series[pa.DateTime] = _f("when it was recorded")
+    reporting_lea: Series[pd.StringDtype] = _f("the student's LEA", str_matches=LEA)
+
+
+class PlatformActivity(_Base):
+    """A lesson or activity a student completed (platform source)."""
+
+    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
+    activity: Series[pd.StringDtype] = _f("lesson or activity")
+    completed_at: Series[pa.DateTime] = _f("completion time")
+    reporting_lea: Series[pd.StringDtype] = _f("the student's LEA", str_matches=LEA)
+
+
+#: the CaliforniaColleges.edu source, one contract per file kind (platform/<lea>/<kind>.csv)
+PLATFORM_CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
+    "accounts": PlatformAccount,
+    "applications": PlatformApplication,
+    "consents": PlatformConsent,
+    "planning": PlatformPlanning,
+    "activities": PlatformActivity,
+}
+
 CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "crse_courses": CrseCourse,
     "cmp_match_results": CmpMatchResult,
@@ -315,7 +371,7 @@ def data_dictionary_markdown() -> str:
     """The data dictionary of every share, generated from the contracts."""
     out = ["# Data dictionary", "", "Generated from `ccgi_assets/contracts.py` (`ccgi dictionary`). "
            "PII columns are student data: they never leave the shares whose contract lists them.", ""]
-    for asset, model in CONTRACTS.items():
+    for asset, model in [*CONTRACTS.items(), *((f"platform/{k}", m) for k, m in PLATFORM_CONTRACTS.items())]:
         doc = (model.__doc__ or "").strip()
         out += [f"## `{asset}` ({'non-PII' if is_non_pii(model) else 'student data'})", "", doc, "",
                 "| column | type | PII | nullable | description |", "|---|---|---|---|---|"]

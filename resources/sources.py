@@ -13,14 +13,12 @@ import pandas as pd
 from dagster import ConfigurableResource
 from upath import UPath
 
+from ccgi_assets.contracts import PLATFORM_CONTRACTS, ContractViolation, columns, validate
+
+#: columns of each platform file: its contract's, less the LEA (the folder it sits in says that)
 PLATFORM_KINDS: dict[str, list[str]] = {
-    "accounts": ["ssid", "registered_at"],
-    "applications": ["ssid", "system", "submitted_at"],
-    "consents": ["ssid", "system", "granted", "recorded_at"],
-    "planning": ["ssid", "item_type", "item", "recorded_at"],
-    "activities": ["ssid", "activity", "completed_at"],
+    kind: [c for c in columns(model) if c != "reporting_lea"] for kind, model in PLATFORM_CONTRACTS.items()
 }
-_TIME_COLUMNS = {"registered_at", "submitted_at", "recorded_at", "completed_at"}
 
 
 def _path(root: str) -> UPath:
@@ -104,10 +102,11 @@ class PlatformSource(ConfigurableResource):
         return sorted(p.name for p in root.iterdir() if p.is_dir() and len(p.name) == 7 and p.name.isdigit())
 
     def read(self, kind: str, leas: list[str] | None = None) -> pd.DataFrame:
-        """One kind of activity for the given LEAs (all when None), with a ``reporting_lea`` column.
-
-        No data yet is a normal state: an empty frame with the kind's columns.
+        """One kind of activity for the given LEAs (all when None), with a ``reporting_lea`` column, checked
+        against the kind's contract. A file that breaks it raises an error naming the file, column, rule and
+        count (never a value). No data yet is a normal state: an empty frame with the kind's columns.
         """
+        model = PLATFORM_CONTRACTS[kind]
         cols = PLATFORM_KINDS[kind]
         frames = []
         for lea in leas if leas is not None else self.lea_folders():
@@ -118,14 +117,19 @@ class PlatformSource(ConfigurableResource):
             missing = set(cols) - set(df.columns)
             if missing:
                 raise ValueError(f"{p}: platform {kind} file lacks column(s) {', '.join(sorted(missing))}")
-            frames.append(df[cols].assign(reporting_lea=lea))
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({c: pd.Series(dtype=str) for c in cols + ["reporting_lea"]})
-        for c in cols:
-            if c in _TIME_COLUMNS:
-                df[c] = pd.to_datetime(df[c], errors="coerce")
-        if kind == "consents":
-            df["granted"] = df["granted"].astype(str).str.strip().str.lower().isin(["true", "1", "y", "yes"])
-        return df
+            df = df[cols].assign(reporting_lea=lea)
+            if "granted" in df:
+                flag = df["granted"].str.strip().str.lower()
+                df["granted"] = flag.map({"true": True, "1": True, "y": True, "yes": True,
+                                          "false": False, "0": False, "n": False, "no": False})
+            try:
+                frames.append(validate(df, model))
+            except ContractViolation as exc:
+                raise ValueError(f"{p}: {exc}") from None
+        if not frames:
+            empty = pd.DataFrame({c: pd.Series(dtype="string") for c in columns(model)})
+            return validate(empty, model)
+        return pd.concat(frames, ignore_index=True)
 
     def fingerprint(self, lea: str) -> str:
         """Changes whenever any of the LEA's platform files changes (used by automation)."""
