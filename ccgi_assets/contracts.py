@@ -13,12 +13,16 @@ an error. Validation failures are reported as column, rule and count: never the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
 from ccgi_assets.matching_vocab import MATCH_METHODS, MATCH_STATUSES
+
+#: strings are Arrow-backed: less memory, and vectorized pattern checks (about 4x faster than Python strings)
+Str = Annotated[pd.StringDtype, "pyarrow", pd.NA]
 
 LEA = r"^\d{7}$"
 SCHOOL = r"^\d{7}$"
@@ -46,16 +50,16 @@ class _Base(pa.DataFrameModel):
 class CrseCourse(_Base):
     """One course offered at a school in a year, from CALPADS CRSE section rows (non-PII)."""
 
-    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
-    school_code: Series[pd.StringDtype] = _f("7-digit school of course delivery", str_matches=SCHOOL)
-    academic_year: Series[pd.StringDtype] = _f("academic year ID, CCYY-CCYY", str_matches=YEAR)
-    local_course_id: Series[pd.StringDtype] = _f("the LEA's local course ID (leading zeros kept)")
-    course_name: Series[pd.StringDtype] = _f("course name as the school submitted it", nullable=True)
-    state_course_code: Series[pd.StringDtype] = _f("4-digit CALPADS state course code", nullable=True)
-    content_area: Series[pd.StringDtype] = _f("content area of the state course code", nullable=True)
+    reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
+    school_code: Series[Str] = _f("7-digit school of course delivery", str_matches=SCHOOL)
+    academic_year: Series[Str] = _f("academic year ID, CCYY-CCYY", str_matches=YEAR)
+    local_course_id: Series[Str] = _f("the LEA's local course ID (leading zeros kept)")
+    course_name: Series[Str] = _f("course name as the school submitted it", nullable=True)
+    state_course_code: Series[Str] = _f("4-digit CALPADS state course code", nullable=True)
+    content_area: Series[Str] = _f("content area of the state course code", nullable=True)
     uc_csu_approved: Series[pd.BooleanDtype] = _f("UC/CSU approved indicator (Y) in CRSE")
-    instructional_level_code: Series[pd.StringDtype] = _f("course section instructional level", nullable=True)
-    ap_ib_cross_reference: Series[pd.StringDtype] = _f("AP/IB course code cross reference", nullable=True)
+    instructional_level_code: Series[Str] = _f("course section instructional level", nullable=True)
+    ap_ib_cross_reference: Series[Str] = _f("AP/IB course code cross reference", nullable=True)
     section_count: Series[pd.Int64Dtype] = _f("CRSE section rows behind this course", ge=1)
     conflicting_fields: Series[pd.Int64Dtype] = _f(
         "course-level fields that disagreed across sections (resolved: most common value, ties to the "
@@ -70,30 +74,30 @@ class CrseCourse(_Base):
 class CmpMatchResult(_Base):
     """How one UC/CSU-approved CALPADS course matched the UC A-G CMP list (non-PII; returned to CDE)."""
 
-    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
-    school_code: Series[pd.StringDtype] = _f("7-digit school code", str_matches=SCHOOL)
-    academic_year: Series[pd.StringDtype] = _f("academic year ID", str_matches=YEAR)
-    local_course_id: Series[pd.StringDtype] = _f("local course ID")
-    course_name: Series[pd.StringDtype] = _f("CALPADS course name", nullable=True)
-    state_course_code: Series[pd.StringDtype] = _f("state course code", nullable=True)
-    cmp_course_id: Series[pd.StringDtype] = _f("matched CMP course ID (null when none)", nullable=True)
-    cmp_course_title: Series[pd.StringDtype] = _f("CMP course title of the candidate", nullable=True)
-    cmp_subject_area: Series[pd.StringDtype] = _f("CMP a-g subject area of the candidate", nullable=True)
-    match_status: Series[pd.StringDtype] = _f("matched | matched_subject_mismatch | ambiguous | not_on_cmp",
+    reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
+    school_code: Series[Str] = _f("7-digit school code", str_matches=SCHOOL)
+    academic_year: Series[Str] = _f("academic year ID", str_matches=YEAR)
+    local_course_id: Series[Str] = _f("local course ID")
+    course_name: Series[Str] = _f("CALPADS course name", nullable=True)
+    state_course_code: Series[Str] = _f("state course code", nullable=True)
+    cmp_course_id: Series[Str] = _f("matched CMP course ID (null when none)", nullable=True)
+    cmp_course_title: Series[Str] = _f("CMP course title of the candidate", nullable=True)
+    cmp_subject_area: Series[Str] = _f("CMP a-g subject area of the candidate", nullable=True)
+    match_status: Series[Str] = _f("matched | matched_subject_mismatch | ambiguous | not_on_cmp",
                                               isin=MATCH_STATUSES)
     score: Series[float] = _f("similarity 0-100", ge=0, le=100)
-    method: Series[pd.StringDtype] = _f("evidence used: local_course_code | transcript_abbreviation | title",
+    method: Series[Str] = _f("evidence used: local_course_code | transcript_abbreviation | title",
                                         isin=MATCH_METHODS, nullable=True)
-    reason: Series[pd.StringDtype] = _f("short code a person can act on")
+    reason: Series[Str] = _f("short code a person can act on")
 
 
 # --------------------------------------------------------------------------- Diagram 2a/2b (student share)
 class OptinStudent(_Base):
     """A student an LEA shares: on its newest opt-in list (opt_in) or enrolled in grades 6-12 (statewide)."""
 
-    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
-    ssid: Series[pd.StringDtype] = _pii("10-digit statewide student identifier", str_matches=SSID)
-    participation_model: Series[pd.StringDtype] = _f("opt_in | statewide", isin=["opt_in", "statewide"])
+    reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
+    ssid: Series[Str] = _pii("10-digit statewide student identifier", str_matches=SSID)
+    participation_model: Series[Str] = _f("opt_in | statewide", isin=["opt_in", "statewide"])
 
     class Config:
         unique = ["reporting_lea", "ssid"]
@@ -102,21 +106,21 @@ class OptinStudent(_Base):
 class RegistrationRoster(_Base):
     """What CaliforniaColleges.edu needs to register a student: the seed's name, local ID, DOB, gender, ethnicity."""
 
-    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
-    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
-    local_student_id: Series[pd.StringDtype] = _pii("local student ID (string, leading zeros kept)")
-    legal_first_name: Series[pd.StringDtype] = _pii("legal first name", nullable=True)
-    legal_last_name: Series[pd.StringDtype] = _pii("legal last name", nullable=True)
+    reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
+    ssid: Series[Str] = _pii("SSID", str_matches=SSID)
+    local_student_id: Series[Str] = _pii("local student ID (string, leading zeros kept)")
+    legal_first_name: Series[Str] = _pii("legal first name", nullable=True)
+    legal_last_name: Series[Str] = _pii("legal last name", nullable=True)
     birth_date: Series[pa.DateTime] = _pii("birth date", nullable=True)
-    gender_code: Series[pd.StringDtype] = _pii("gender code (F, M, X)", nullable=True)
-    hispanic_ethnicity_indicator: Series[pd.StringDtype] = _pii("Hispanic ethnicity indicator Y/N", nullable=True)
-    race_1_code: Series[pd.StringDtype] = _pii("race code 1", nullable=True)
-    race_2_code: Series[pd.StringDtype] = _pii("race code 2", nullable=True)
-    race_3_code: Series[pd.StringDtype] = _pii("race code 3", nullable=True)
-    race_4_code: Series[pd.StringDtype] = _pii("race code 4", nullable=True)
-    race_5_code: Series[pd.StringDtype] = _pii("race code 5", nullable=True)
-    school_code: Series[pd.StringDtype] = _f("school of most recent enrollment", str_matches=SCHOOL)
-    grade_level_code: Series[pd.StringDtype] = _f("grade level of most recent enrollment")
+    gender_code: Series[Str] = _pii("gender code (F, M, X)", nullable=True)
+    hispanic_ethnicity_indicator: Series[Str] = _pii("Hispanic ethnicity indicator Y/N", nullable=True)
+    race_1_code: Series[Str] = _pii("race code 1", nullable=True)
+    race_2_code: Series[Str] = _pii("race code 2", nullable=True)
+    race_3_code: Series[Str] = _pii("race code 3", nullable=True)
+    race_4_code: Series[Str] = _pii("race code 4", nullable=True)
+    race_5_code: Series[Str] = _pii("race code 5", nullable=True)
+    school_code: Series[Str] = _f("school of most recent enrollment", str_matches=SCHOOL)
+    grade_level_code: Series[Str] = _f("grade level of most recent enrollment")
 
     class Config:
         unique = ["reporting_lea", "ssid"]
@@ -125,43 +129,43 @@ class RegistrationRoster(_Base):
 class StudentCourse(_Base):
     """A roster student's course record, to fill the student's account (seed step 2a-5 / 2b-4)."""
 
-    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
-    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
-    school_code: Series[pd.StringDtype] = _f("school of course delivery", str_matches=SCHOOL)
-    academic_year: Series[pd.StringDtype] = _f("academic year ID", str_matches=YEAR)
-    academic_term_code: Series[pd.StringDtype] = _f("academic term", nullable=True)
-    local_course_id: Series[pd.StringDtype] = _f("local course ID")
-    course_name: Series[pd.StringDtype] = _f("course name", nullable=True)
-    state_course_code: Series[pd.StringDtype] = _f("state course code", nullable=True)
-    ag_subject_area: Series[pd.StringDtype] = _f("UC/CSU a-g admission requirement code", isin=AG_CODES, nullable=True)
+    reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
+    ssid: Series[Str] = _pii("SSID", str_matches=SSID)
+    school_code: Series[Str] = _f("school of course delivery", str_matches=SCHOOL)
+    academic_year: Series[Str] = _f("academic year ID", str_matches=YEAR)
+    academic_term_code: Series[Str] = _f("academic term", nullable=True)
+    local_course_id: Series[Str] = _f("local course ID")
+    course_name: Series[Str] = _f("course name", nullable=True)
+    state_course_code: Series[Str] = _f("state course code", nullable=True)
+    ag_subject_area: Series[Str] = _f("UC/CSU a-g admission requirement code", isin=AG_CODES, nullable=True)
     credits_attempted: Series[float] = _f("credits attempted", nullable=True)
     credits_earned: Series[float] = _f("credits earned", nullable=True)
-    final_grade: Series[pd.StringDtype] = _f("final grade", nullable=True)
+    final_grade: Series[Str] = _f("final grade", nullable=True)
 
 
 # --------------------------------------------------------------------------- platform sharing
 class StatewideSubmission(_Base):
     """Course data and SSID sent to one statewide system, on application, with consent in force."""
 
-    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
-    receiving_system: Series[pd.StringDtype] = _f("UC | CSU | CCC", isin=SYSTEMS)
-    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
+    reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
+    receiving_system: Series[Str] = _f("UC | CSU | CCC", isin=SYSTEMS)
+    ssid: Series[Str] = _pii("SSID", str_matches=SSID)
     application_submitted_at: Series[pa.DateTime] = _f("when the application was submitted")
-    school_code: Series[pd.StringDtype] = _f("school of course delivery", str_matches=SCHOOL)
-    academic_year: Series[pd.StringDtype] = _f("academic year ID", str_matches=YEAR)
-    academic_term_code: Series[pd.StringDtype] = _f("academic term", nullable=True)
-    local_course_id: Series[pd.StringDtype] = _f("local course ID")
-    course_name: Series[pd.StringDtype] = _f("course name", nullable=True)
-    ag_subject_area: Series[pd.StringDtype] = _f("a-g code", isin=AG_CODES, nullable=True)
+    school_code: Series[Str] = _f("school of course delivery", str_matches=SCHOOL)
+    academic_year: Series[Str] = _f("academic year ID", str_matches=YEAR)
+    academic_term_code: Series[Str] = _f("academic term", nullable=True)
+    local_course_id: Series[Str] = _f("local course ID")
+    course_name: Series[Str] = _f("course name", nullable=True)
+    ag_subject_area: Series[Str] = _f("a-g code", isin=AG_CODES, nullable=True)
     credits_earned: Series[float] = _f("credits earned", nullable=True)
-    final_grade: Series[pd.StringDtype] = _f("final grade", nullable=True)
+    final_grade: Series[Str] = _f("final grade", nullable=True)
 
 
 class CdeExtractRow(_Base):
     """Account data for CDE, one row per student on a current roster who has a platform account."""
 
-    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
-    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
+    ssid: Series[Str] = _pii("SSID", str_matches=SSID)
+    reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
     registered_at: Series[pa.DateTime] = _f("account registration time")
     uc_application_submitted_at: Series[pa.DateTime] = _f("UC application submitted", nullable=True)
     csu_application_submitted_at: Series[pa.DateTime] = _f("CSU application submitted", nullable=True)
@@ -177,11 +181,11 @@ class CdeExtractRow(_Base):
 class LeaReportFigure(_Base):
     """One aggregate figure of an LEA's report (no student-level data; cells < 10 suppressed)."""
 
-    reporting_lea: Series[pd.StringDtype] = _f("7-digit reporting LEA code", str_matches=LEA)
-    section: Series[pd.StringDtype] = _f("course_match | student_activity")
-    school_code: Series[pd.StringDtype] = _f("school, or ALL", nullable=True)
-    grade_level_code: Series[pd.StringDtype] = _f("grade, or ALL", nullable=True)
-    measure: Series[pd.StringDtype] = _f("what is counted")
+    reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
+    section: Series[Str] = _f("course_match | student_activity")
+    school_code: Series[Str] = _f("school, or ALL", nullable=True)
+    grade_level_code: Series[Str] = _f("grade, or ALL", nullable=True)
+    measure: Series[Str] = _f("what is counted")
     value: Series[float] = _f("the figure (null when suppressed)", nullable=True)
     suppressed: Series[pd.BooleanDtype] = _f("true when a student count below 10 was suppressed")
 
@@ -190,47 +194,47 @@ class LeaReportFigure(_Base):
 class PlatformAccount(_Base):
     """A student's CaliforniaColleges.edu account (platform source)."""
 
-    ssid: Series[pd.StringDtype] = _pii("SSID the student registered with", str_matches=SSID)
+    ssid: Series[Str] = _pii("SSID the student registered with", str_matches=SSID)
     registered_at: Series[pa.DateTime] = _f("when the account was verified against the roster")
-    reporting_lea: Series[pd.StringDtype] = _f("the student's LEA on the platform", str_matches=LEA)
+    reporting_lea: Series[Str] = _f("the student's LEA on the platform", str_matches=LEA)
 
 
 class PlatformApplication(_Base):
     """An application a student submitted to a statewide system (platform source)."""
 
-    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
-    system: Series[pd.StringDtype] = _f("UC | CSU | CCC", isin=SYSTEMS)
+    ssid: Series[Str] = _pii("SSID", str_matches=SSID)
+    system: Series[Str] = _f("UC | CSU | CCC", isin=SYSTEMS)
     submitted_at: Series[pa.DateTime] = _f("submission time")
-    reporting_lea: Series[pd.StringDtype] = _f("the student's LEA", str_matches=LEA)
+    reporting_lea: Series[Str] = _f("the student's LEA", str_matches=LEA)
 
 
 class PlatformConsent(_Base):
     """A student's consent event for sharing course data with one system (platform source)."""
 
-    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
-    system: Series[pd.StringDtype] = _f("UC | CSU | CCC", isin=SYSTEMS)
+    ssid: Series[Str] = _pii("SSID", str_matches=SSID)
+    system: Series[Str] = _f("UC | CSU | CCC", isin=SYSTEMS)
     granted: Series[bool] = _f("true: consent granted; false: revoked")
     recorded_at: Series[pa.DateTime] = _f("when the student gave or revoked consent")
-    reporting_lea: Series[pd.StringDtype] = _f("the student's LEA", str_matches=LEA)
+    reporting_lea: Series[Str] = _f("the student's LEA", str_matches=LEA)
 
 
 class PlatformPlanning(_Base):
     """A college and career planning item a student recorded (platform source)."""
 
-    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
-    item_type: Series[pd.StringDtype] = _f("kind of planning item")
-    item: Series[pd.StringDtype] = _f("the item (a college, a career, a major)", nullable=True)
+    ssid: Series[Str] = _pii("SSID", str_matches=SSID)
+    item_type: Series[Str] = _f("kind of planning item")
+    item: Series[Str] = _f("the item (a college, a career, a major)", nullable=True)
     recorded_at: Series[pa.DateTime] = _f("when it was recorded")
-    reporting_lea: Series[pd.StringDtype] = _f("the student's LEA", str_matches=LEA)
+    reporting_lea: Series[Str] = _f("the student's LEA", str_matches=LEA)
 
 
 class PlatformActivity(_Base):
     """A lesson or activity a student completed (platform source)."""
 
-    ssid: Series[pd.StringDtype] = _pii("SSID", str_matches=SSID)
-    activity: Series[pd.StringDtype] = _f("lesson or activity")
+    ssid: Series[Str] = _pii("SSID", str_matches=SSID)
+    activity: Series[Str] = _f("lesson or activity")
     completed_at: Series[pa.DateTime] = _f("completion time")
-    reporting_lea: Series[pd.StringDtype] = _f("the student's LEA", str_matches=LEA)
+    reporting_lea: Series[Str] = _f("the student's LEA", str_matches=LEA)
 
 
 #: the CaliforniaColleges.edu source, one contract per file kind (platform/<lea>/<kind>.csv)

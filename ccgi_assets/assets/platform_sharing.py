@@ -16,6 +16,12 @@ from resources import CmpSource, ExportStore, PlatformSource, ReportStore
 GROUP = "platform_sharing"
 
 
+def _by_lea(df: pd.DataFrame, keys: list[str]) -> dict[str, pd.DataFrame]:
+    """One pass over a frame: each LEA's rows (an empty frame for an LEA with none)."""
+    groups = dict(tuple(df.groupby("reporting_lea", sort=False))) if len(df) else {}
+    return {lea: groups.get(lea, df.iloc[0:0]) for lea in keys}
+
+
 def _meta(model, partitioned=True):
     meta = {"dagster/column_schema": c.table_schema(model), "contract": model.__name__}
     if partitioned:
@@ -38,17 +44,16 @@ def statewide_submissions(context: AssetExecutionContext, registration_roster: p
     keys = list(context.partition_keys)
     apps = platform.read("applications", keys)
     consents = platform.read("consents", keys)
-    frames = []
-    for lea in keys:
-        frames.append(pf.statewide_submissions(
-            lea, registration_roster[registration_roster["reporting_lea"] == lea],
-            student_courses[student_courses["reporting_lea"] == lea],
-            apps[apps["reporting_lea"] == lea], consents[consents["reporting_lea"] == lea]))
-    out = pd.concat(frames, ignore_index=True)
+    rosters, courses = _by_lea(registration_roster, keys), _by_lea(student_courses, keys)
+    apps_by, consents_by = _by_lea(apps, keys), _by_lea(consents, keys)
+    frames = {lea: pf.statewide_submissions(lea, rosters[lea], courses[lea], apps_by[lea], consents_by[lea])
+              for lea in keys}
+    out = pd.concat(frames.values(), ignore_index=True)
     written = {}
-    for lea in keys:
+    for lea, sent in frames.items():
+        by_system = dict(tuple(sent.groupby("receiving_system"))) if len(sent) else {}
         for system in SYSTEMS:
-            part = out[(out["reporting_lea"] == lea) & (out["receiving_system"] == system)]
+            part = by_system.get(system, sent.iloc[0:0])
             if len(part):
                 written[f"{system}/{lea}"] = exports.write(system, lea, part)
             else:
@@ -107,14 +112,14 @@ def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame,
     acts = platform.read("activities", keys)
     cmp_list = cmp.read()
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    rosters, matches_by = _by_lea(registration_roster, keys), _by_lea(cmp_match_results, keys)
+    accounts_by, apps_by, acts_by = _by_lea(accounts, keys), _by_lea(apps, keys), _by_lea(acts, keys)
     frames, links = [], {}
     for lea in keys:
-        roster = registration_roster[registration_roster["reporting_lea"] == lea]
-        matches = cmp_match_results[cmp_match_results["reporting_lea"] == lea]
+        matches = matches_by[lea]
         figures = pd.concat([
             pf.match_figures(lea, matches),
-            pf.activity_figures(lea, roster, accounts[accounts["reporting_lea"] == lea],
-                                apps[apps["reporting_lea"] == lea], acts[acts["reporting_lea"] == lea]),
+            pf.activity_figures(lea, rosters[lea], accounts_by[lea], apps_by[lea], acts_by[lea]),
         ], ignore_index=True)
         figures = c.validate(figures, c.LeaReportFigure)
         files = render_lea_report(lea, matches, unmatched_cmp_for_lea(lea, cmp_list, matches), figures, now)
