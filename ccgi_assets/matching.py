@@ -124,6 +124,8 @@ MARKER_PENALTY = 30.0    # per Honors / AP / IB marker present on one side only
 KEY_PENALTY = 30.0       # numbers / levels on both sides that differ (Spanish 3 vs Spanish 4)
 KEY_HALF_PENALTY = 12.0  # numbers / levels on one side only (World History vs World History 1-2)
 STATE_NAME_MARGIN = 5.0  # a tie is broken by the state course code name only by this much
+TRUNCATED_MIN_LEN = 20   # a CRSE name this long that is the start of exactly one CMP title at the school ...
+TRUNCATED_SCORE = 95.0   # ... was cut off by an SIS field limit: it scores this against that title
 TOP_K = 4                # candidates kept per course for tie-breaking
 
 RESULT_COLUMNS = [
@@ -290,6 +292,8 @@ def _expand_unknown(token: str) -> str:
     if not (4 <= len(token) <= 16 and token.isalpha()) or token in _known_words():
         return token
     split = _split_glued(token, _known_words())
+    if split is None and token.endswith("h") and token[:-1] in ABBREVIATIONS:
+        split = token[:-1] + " h"                                 # BIOH, CHEMH: a glued Honors mark
     if split is not None:
         return " ".join(ABBREVIATIONS.get(p, p) for p in split.split())
     return _complete_truncated(token) or token
@@ -307,7 +311,8 @@ def _list_join(values: np.ndarray, parent: np.ndarray, n: int) -> np.ndarray:
 class _Norm(NamedTuple):
     """Normalized names. Per input row: ``uid`` (index into the per-distinct-name arrays). Per distinct name:
     ``content`` (sorted distinct content words joined by spaces), ``markers``, ``keys``, and the content
-    words as vocabulary ids ``tok_id[tok_ptr[u]:tok_ptr[u + 1]]``; ``tok_len`` is each vocabulary word's length."""
+    words as vocabulary ids ``tok_id[tok_ptr[u]:tok_ptr[u + 1]]``; ``tok_len`` is each vocabulary word's length;
+    ``seq`` the expanded words in their original order (for the truncated-name check)."""
     uid: np.ndarray
     content: np.ndarray
     markers: np.ndarray
@@ -315,6 +320,7 @@ class _Norm(NamedTuple):
     tok_ptr: np.ndarray
     tok_id: np.ndarray
     tok_len: np.ndarray
+    seq: np.ndarray
 
 
 def normalize_course_names(names) -> pd.DataFrame:
@@ -336,14 +342,14 @@ def _normalize(names) -> _Norm:
     if n == 0:
         z = np.zeros(0, dtype=np.int64)
         return _Norm(z, np.array([], dtype=object), z.astype(np.int8), np.array([], dtype=object),
-                     np.zeros(1, dtype=np.int64), z.astype(np.int32), z.astype(np.int32))
+                     np.zeros(1, dtype=np.int64), z.astype(np.int32), z.astype(np.int32), np.array([], dtype=object))
     a = pa.array(np.asarray(uniq, dtype=object), type=pa.string())
     a = pc.utf8_normalize(a, form="NFKD")
     a = _replace(a, r"\p{Mn}", "")
     a = pc.utf8_lower(a)
     a = _replace(a, r"[.'\x{2019}`]", "")               # U.S. -> us, Gov't -> govt
     # "ENG 9-1" / "AP ENG LANG-2": a trailing -1 / -2 is the semester, but "1-2" (3-4 ...) is a year-long pair
-    a = _replace(a, r"([a-z]|\b[02-9]|\d\d)\s*-\s*[12]\s*$", "\\1")
+    a = _replace(a, r"([a-z)\]]|\b[02-9]|\d\d)\s*-\s*[12]\s*$", "\\1")
     a = _replace(a, r"&", " and ")
     a = _replace(a, r"\bw/", " with ")
     a = _replace(a, r"(\d+)(st|nd|rd|th)\b", "\\1")     # 9th -> 9
@@ -369,6 +375,7 @@ def _normalize(names) -> _Norm:
         mapped_vocab[unknown] = [_expand_unknown(t) for t in cand]     # distinct words, not rows
     mapped = mapped_vocab.to_numpy(dtype=object)[tok_codes] if len(flat) else np.array([], dtype=object)
     a = pc.binary_join(pa.ListArray.from_arrays(lists.offsets, pa.array(mapped, type=pa.string())), " ")
+    seq = pc.utf8_trim_whitespace(_replace(a, r" +", " ")).to_numpy(zero_copy_only=False)
 
     # classify tokens: markers, keys, stop words, content
     lists = pc.split_pattern(a, pattern=" ")
@@ -407,7 +414,7 @@ def _normalize(names) -> _Norm:
     tok_len = (pd.Series(words, dtype=object).str.len().to_numpy(np.int32) if len(words)
                else np.zeros(0, dtype=np.int32))
     return _Norm(codes.astype(np.int64), out["content"], markers.astype(np.int8), out["keys"], ptr,
-                 rank.astype(np.int32), tok_len)
+                 rank.astype(np.int32), tok_len, seq)
 
 
 # ------------------------------------------------------------------------------------------ reference
@@ -652,6 +659,11 @@ def match_courses(crse: pd.DataFrame, cmp: pd.DataFrame, *, workers: int = -1) -
     hits["block"] = qb[hits["q"].to_numpy()]
     hits = hits.sort_values(["block", "q"], kind="stable").reset_index(drop=True)
 
+    boost = _truncated_pairs(q["course_name"], qn, qb, targets, t_block, t_course, norm)
+    boost = boost[np.lexsort((boost[:, 0], qb[boost[:, 0]]))] if len(boost) else boost
+    b_starts = np.searchsorted(qb[boost[:, 0]], np.arange(len(blocks) + 1)) if len(boost) else \
+        np.zeros(len(blocks) + 1, dtype=np.int64)
+
     # one rapidfuzz cdist (+ one containment join) per (school, year) block, over arrays sliced by offsets
     q_order = np.argsort(qb, kind="stable")
     q_starts = np.searchsorted(qb[q_order], np.arange(len(blocks) + 1))
@@ -666,6 +678,9 @@ def match_courses(crse: pd.DataFrame, cmp: pd.DataFrame, *, workers: int = -1) -
         qi = q_order[q_starts[b]:q_starts[b + 1]]
         t0, t1 = t_starts[b], t_starts[b + 1]
         S = _pair_scores(norm, qn.take(qi), targets.take(slice(t0, t1)), workers=cdist_workers)
+        if b_starts[b + 1] > b_starts[b]:                                 # names cut off by a field limit
+            bq, bt = boost[b_starts[b]:b_starts[b + 1]].T
+            S[q_pos[bq], bt - t0] = np.maximum(S[q_pos[bq], bt - t0], np.float32(TRUNCATED_SCORE))
         layer = t_layer[t0:t1]
         title_cols = np.flatnonzero(layer == 0)                           # each course's title comes first
         course_ids = t_course[t0:t1][title_cols]                          # ascending
@@ -700,6 +715,34 @@ def match_courses(crse: pd.DataFrame, cmp: pd.DataFrame, *, workers: int = -1) -
 
     cand, hitc = frame(0), frame(1)
     return _decide(q, c, norm, qn, tn, sn, cand, hitc)
+
+
+def _truncated_pairs(names: pd.Series, qn: _Names, qb: np.ndarray, targets: _Names, t_block: np.ndarray,
+                     t_course: np.ndarray, norm: _Norm) -> np.ndarray:
+    """(CRSE row, target index) pairs where a long CRSE name is a strict prefix of the normalized title (or
+    abbreviation) of exactly one CMP course of its block, the cut-off part carrying no Honors / AP / IB mark:
+    ``MODIFIED OR SPECIALLY DESIGNED PHYSICAL`` for "Modified or Specially Designed Physical Education
+    Grades 7-12". Prefix search on the sorted block-prefixed strings (searchsorted), no pair loop."""
+    long_q = np.flatnonzero(names.fillna("").str.strip().str.len().to_numpy() >= TRUNCATED_MIN_LEN)
+    if len(long_q) == 0 or len(t_block) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    t_key = pd.Series(t_block.astype(str), dtype=object) + "|" + pd.Series(norm.seq[targets.uid], dtype=object)
+    order = np.argsort(t_key.to_numpy(object), kind="stable")
+    sorted_keys = t_key.to_numpy(object)[order]
+    q_key = (pd.Series(qb[long_q].astype(str), dtype=object) + "|"
+             + pd.Series(norm.seq[qn.uid[long_q]], dtype=object)).to_numpy(object)
+    lo = np.searchsorted(sorted_keys, q_key, side="right")              # strictly longer strings only
+    hi = np.searchsorted(sorted_keys, q_key + "\U0010ffff", side="left")
+    cnt = np.maximum(hi - lo, 0)
+    if cnt.sum() == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    qq = np.repeat(long_q, cnt)
+    tt = order[np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt - lo, cnt)]
+    # the prefix's own markers are a subset of the title's: different marker bits = a marker in the cut-off part
+    same_marks = norm.markers[targets.uid[tt]] == norm.markers[qn.uid[qq]]
+    pairs = pd.DataFrame({"q": qq, "t": tt, "course": t_course[tt]})[same_marks]
+    one_course = pairs.groupby("q")["course"].transform("nunique") == 1
+    return pairs.loc[one_course, ["q", "t"]].to_numpy(np.int64)
 
 
 _LETTER_BITS = {ch: 1 << i for i, ch in enumerate("abcdefg")}

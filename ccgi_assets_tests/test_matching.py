@@ -202,6 +202,19 @@ def test_lookalike_below_threshold_is_not_matched():
         ("not_on_cmp", "best_score_below_threshold", "1")
 
 
+def test_name_cut_off_by_an_sis_field_limit_matches_the_one_title_it_begins():
+    cmp = cmp_rows(("1", "Modified or Specially Designed Physical Education Grades 7-12", "", "", "g"),
+                   ("2", "Introduction to Manufacturing and Product Development", "", "", "g"),
+                   ("3", "Integrated Mathematics III Honors", "", "", "c"))
+    crse = crse_rows(("PE", "MODIFIED OR SPECIALLY DESIGNED PHYSICAL", "9312"),
+                     ("MF", "INTRODUCTION TO MANUFACT", "7200"),
+                     ("IM", "INTEGRATED MATHEMATICS III", "9243"))   # the cut-off part would be "Honors"
+    res = match_courses(crse, cmp).set_index("local_course_id")
+    assert res.loc["PE", ["match_status", "cmp_course_id"]].tolist() == ["matched", "1"]
+    assert res.loc["MF", ["match_status", "cmp_course_id"]].tolist() == ["matched", "2"]
+    assert res.loc["IM", ["match_status", "reason"]].tolist() == ["not_on_cmp", "honors_ap_ib_differs"]
+
+
 # ---------------------------------------------------------------------------------------------- blocking
 def test_a_course_never_matches_another_schools_cmp_course():
     other_cmp = cmp_rows(("900", "AP US History", "APUSH", "4004", "a", "AP"), school=OTHER)
@@ -247,7 +260,8 @@ def test_a_cmp_list_without_list_year_serves_every_year():
     ["AM GOVT", "American Government", "Amer. Gov't"],
     ["AP CALC AB", "AP Calculus AB", "APCALC AB", "Advanced Placement (AP) Calculus AB"],
     ["PE 1", "Physical Education I", "PHYS ED 1"],
-    ["CHEM H", "Chemistry Honors", "HON CHEM"],
+    ["CHEM H", "Chemistry Honors", "HON CHEM", "CHEMH"],
+    ["SPAN 2 (P)-1", "SPANISH 2 (P)", "Spanish 2-2", "SPAN 2 S2"],
     ["ECON", "Economics"], ["GEOM", "Geometry"], ["BIO", "Biology"], ["PSYCH", "Psychology"],
     ["AMER LIT", "American Literature", "AMER. LIT."], ["ENG LANG", "English Language"],
 ])
