@@ -1,0 +1,103 @@
+"""The production target, against fakesnow: the CALPADS share queried where it lives, asset tables through
+dagster-snowflake-pandas, extracts as tables. Same SQL and asset code as the embedded default."""
+
+from __future__ import annotations
+
+import warnings
+
+import fakesnow
+import pandas as pd
+import pytest
+import snowflake.connector
+from dagster import materialize
+
+from ccgi_assets import students as st
+from ccgi_assets.assets import ASSETS, SOURCES
+from ccgi_assets.calpads import read_calpads
+from resources import SnowflakeCalpadsShare, SnowflakeExportStore, build_resources
+from resources.calpads_share import SHARE_COLUMNS
+
+CREDS = dict(account="ccgi", user="pipeline", password="secret")
+
+
+@pytest.fixture
+def sf(monkeypatch):
+    warnings.filterwarnings("ignore", category=UserWarning)
+    import fakesnow.cursor as fc
+
+    original = fc.FakeSnowflakeCursor.execute
+
+    def execute(self, *args, **kwargs):
+        # fakesnow reports a missing table as errno 2003 with DuckDB's wording; Snowflake says
+        # "does not exist or not authorized", which is what dagster-snowflake looks for.
+        try:
+            return original(self, *args, **kwargs)
+        except snowflake.connector.errors.ProgrammingError as exc:
+            if exc.errno == 2003:
+                raise snowflake.connector.errors.ProgrammingError(
+                    msg=f"{exc.msg} Object does not exist or not authorized.", errno=2003) from None
+            raise
+
+    monkeypatch.setattr(fc.FakeSnowflakeCursor, "execute", execute)
+    with fakesnow.patch(extra_targets=["dagster_snowflake_pandas.snowflake_pandas_type_handler.write_pandas"]):
+        conn = snowflake.connector.connect()
+        cur = conn.cursor()
+        cur.conn_for_tests = conn
+        for db in ("CALPADS_SHARE", "CCGI"):
+            cur.execute(f"CREATE DATABASE IF NOT EXISTS {db}")
+        cur.execute("CREATE SCHEMA IF NOT EXISTS CALPADS_SHARE.CALPADS")
+        yield cur
+
+
+def load_share(cur, home, record_type):
+    """Stand in for CDE's share: the generated files as Snowflake tables with the share's columns."""
+    frames = [read_calpads(p, columns=SHARE_COLUMNS[record_type], on_error="skip")
+              for p in sorted((home / "share" / record_type).glob("*.txt"))]
+    df = pd.concat(frames, ignore_index=True)
+    from snowflake.connector.pandas_tools import write_pandas
+
+    df.columns = [c.upper() for c in df.columns]
+    write_pandas(cur.conn_for_tests, df, record_type, database="CALPADS_SHARE", schema="CALPADS", auto_create_table=True,
+                 use_logical_type=True)
+
+
+def test_share_lookups_run_in_snowflake_with_the_same_sql(sf, small_home):
+    load_share(sf, small_home, "SENR")
+    share = SnowflakeCalpadsShare(database="CALPADS_SHARE", scratch_database="CCGI", **CREDS)
+    lea = share.leas()[0]
+    enrolled = share.query(st.ENROLLED_IN_LEA_SQL, lea=lea)
+    assert len(enrolled) > 0
+    recent = share.query(st.MOST_RECENT_SENR_SQL, frames={"ids": enrolled[["ssid"]]})
+    assert set(recent["reporting_lea"]) == {lea}
+    assert recent["ssid"].is_unique
+
+
+def test_course_catalog_assets_write_snowflake_tables_and_the_cde_extract(sf, small_home, monkeypatch):
+    # the production wiring, settings from the environment (CCGI_TARGET=snowflake)
+    for k, v in {"SNOWFLAKE_ACCOUNT": "ccgi", "SNOWFLAKE_USER": "pipeline", "SNOWFLAKE_PASSWORD": "secret",
+                 "SNOWFLAKE_WAREHOUSE": "WH", "SNOWFLAKE_ROLE": "CCGI_PIPELINE", "SNOWFLAKE_DATABASE": "CCGI",
+                 "CCGI_CALPADS_SHARE_DATABASE": "CALPADS_SHARE", "CCGI_CMP_URL": str(small_home / "cmp")}.items():
+        monkeypatch.setenv(k, v)
+    load_share(sf, small_home, "CRSE")
+    resources = build_resources("snowflake", home=small_home)
+    result = materialize([*SOURCES, *ASSETS], selection=["crse_courses", "cmp_match_results"], resources=resources)
+    assert result.success
+    sf.execute("SELECT count(*) FROM CCGI.CCGI.CRSE_COURSES")
+    n_courses = sf.fetchone()[0]
+    sf.execute("SELECT match_status, count(*) FROM CCGI.EXPORTS_CDE.CMP_MATCH_RESULTS GROUP BY 1")
+    statuses = dict(sf.fetchall())
+    assert n_courses > 0 and statuses.get("matched", 0) > 0
+    sf.execute("SELECT * FROM CCGI.CCGI.CRSE_COURSES LIMIT 1")
+    cols = {d[0].lower() for d in sf.description}
+    assert "seid" not in cols and "ssid" not in cols
+
+
+def test_extracts_for_an_lea_get_a_valid_table_name(sf):
+    store = SnowflakeExportStore(database="CCGI", **CREDS)
+    where = store.write("UC", "0100001", pd.DataFrame({"ssid": ["1000000001"], "local_course_id": ["0042"]}))
+    assert where == "CCGI.EXPORTS_UC.LEA_0100001"
+    sf.execute(f"SELECT * FROM {where}")
+    assert sf.fetchall() == [("1000000001", "0042")]
+    store.remove("UC", "0100001")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError):
+        sf.execute(f"SELECT * FROM {where}")
