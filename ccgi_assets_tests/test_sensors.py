@@ -135,3 +135,21 @@ def test_new_platform_activity_requests_that_leas_downstream_assets_and_no_other
         assert set(per_lea[0].asset_selection) == {AssetKey("statewide_submissions"), AssetKey("lea_reports")}
         statewide = [r for r in result.run_requests if not r.partition_key]
         assert [r.asset_selection for r in statewide] == [[AssetKey("cde_extract")]]
+
+
+def test_the_landing_zone_can_be_object_storage(tmp_path):
+    """In production the landing zone is an fsspec URL (object storage); memory:// stands in for it."""
+    from upath import UPath
+
+    root = f"memory://landing-{tmp_path.name}/optin"
+    p = UPath(root) / LEA / "optin.csv"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text("SSID\n1000000001\n")
+    res = {"landing": LandingZone(root=root),
+           "participation": ParticipationConfig(path=str(tmp_path / "none.csv"))}
+    with instance_for_test() as instance:
+        first = tick(instance, res, None)
+        assert [r.partition_key for r in first.run_requests] == [LEA]
+        assert not tick(instance, res, first.cursor).run_requests
+        p.write_text("SSID\n1000000001\n1000000002\n")
+        assert [r.partition_key for r in tick(instance, res, first.cursor).run_requests] == [LEA]
