@@ -69,3 +69,10 @@ def test_column_schema_secure_view_and_dictionary_derive_from_the_contract():
     for asset, model in c.CONTRACTS.items():
         assert f"`{asset}`" in doc
         assert all(f"`{col}`" in doc for col in c.columns(model))
+
+
+def test_the_published_data_dictionary_is_current():
+    from pathlib import Path
+
+    published = (Path(__file__).resolve().parents[1] / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
+    assert published.strip() == c.data_dictionary_markdown().strip(), "run `make dictionary`"
