@@ -15,8 +15,10 @@ median of ``--runs``:
 * ``cdist_floor``              the raw rapidfuzz ``process.cdist`` scoring of the same (course, title) pairs,
                                one call per school, argmax per course: the floor any fuzzy matcher pays.
 
-Peak memory is the peak resident set size sampled every 5 ms during the call, minus the RSS just before it
-(rapidfuzz and DuckDB allocate outside Python, so tracemalloc would miss them). Precision / recall of
+Each run happens in a forked child process (same data, fresh allocator). Peak memory is the peak resident set
+size sampled every 5 ms during the call, minus the RSS just before it (rapidfuzz and DuckDB allocate outside
+Python, so tracemalloc would miss them). CPU seconds are the process's; on a shared machine they are the
+steadier figure. Precision / recall of
 "matched to the right CMP course" are printed for the matcher and the DuckDB baseline (for DuckDB a course
 counts as matched when its best similarity >= ``--jw-threshold``).
 """
@@ -247,6 +249,24 @@ def measure(fn, *args) -> tuple[float, float, int, object]:
     return secs, cpu, peak[0] - start, result
 
 
+def measure_in_child(fn) -> tuple[float, float, int, object]:
+    """:func:`measure` in a forked child: each run starts from the same memory state (a fresh allocator), so
+    peaks of later runs are not hidden by memory an earlier run left in the process."""
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+
+    def child():
+        send.send(measure(fn))
+        send.close()
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    out = recv.recv()
+    proc.join()
+    return out
+
+
 def precision_recall(pred: pd.Series, expected: pd.Series) -> tuple[float, float]:
     made, should = pred.notna(), expected.notna()
     correct = made & should & (pred.astype(object) == expected.astype(object))
@@ -283,7 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     last: dict[str, object] = {}
     for run in range(args.runs):
         for name, fn in methods.items():
-            secs, cpu, mem, last[name] = measure(fn)
+            secs, cpu, mem, last[name] = measure_in_child(fn)
             times[name].append(secs)
             cpus[name].append(cpu)
             mems[name].append(mem)
@@ -292,13 +312,14 @@ def main(argv: list[str] | None = None) -> None:
 
     n = len(crse)
     print(f"\nmedian of {args.runs} runs, {n:,} courses (load average now {os.getloadavg()[0]:.1f}):")
-    print(f"{'method':22s} {'wall s':>8s} {'cpu s':>8s} {'courses/s':>10s} {'peak MiB':>9s} {'wall x floor':>13s}")
+    print(f"{'method':22s} {'wall s':>8s} {'cpu s':>8s} {'courses/s':>10s} {'peak MiB':>9s} {'wall x floor':>13s} "
+          f"{'cpu x floor':>12s}")
     floor = statistics.median(times["cdist_floor"]) if "cdist_floor" in times else None
+    cfloor = statistics.median(cpus["cdist_floor"]) if "cdist_floor" in cpus else None
     for name in methods:
-        t = statistics.median(times[name])
-        ratio = f"{t / floor:13.2f}" if floor else "            -"
-        print(f"{name:22s} {t:8.2f} {statistics.median(cpus[name]):8.2f} {n / t:10,.0f} "
-              f"{statistics.median(mems[name]) / 2**20:9.0f} {ratio}")
+        t, cpu = statistics.median(times[name]), statistics.median(cpus[name])
+        ratio = f"{t / floor:13.2f} {cpu / cfloor:12.2f}" if floor else f"{'-':>13s} {'-':>12s}"
+        print(f"{name:22s} {t:8.2f} {cpu:8.2f} {n / t:10,.0f} {statistics.median(mems[name]) / 2**20:9.0f} {ratio}")
     if "duckdb_jaro_winkler" in times:
         print(f"match_courses / duckdb_jaro_winkler time ratio: "
               f"{statistics.median(times['match_courses']) / statistics.median(times['duckdb_jaro_winkler']):.2f}")

@@ -299,12 +299,12 @@ def _expand_unknown(token: str) -> str:
     return _complete_truncated(token) or token
 
 
-def _list_join(values: np.ndarray, parent: np.ndarray, n: int) -> np.ndarray:
-    """Join ``values`` (sorted by parent) into one space-separated string per parent 0..n-1."""
+def _list_join(values: pa.Array, parent: np.ndarray, n: int) -> np.ndarray:
+    """Join ``values`` (an Arrow string array sorted by parent) into one space-separated string per parent."""
     counts = np.bincount(parent, minlength=n) if len(parent) else np.zeros(n, dtype=np.int64)
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(counts, out=offsets[1:])
-    lists = pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, type=pa.string()))
+    lists = pa.ListArray.from_arrays(pa.array(offsets), values)
     return pc.binary_join(lists, " ").to_numpy(zero_copy_only=False)
 
 
@@ -312,7 +312,7 @@ class _Norm(NamedTuple):
     """Normalized names. Per input row: ``uid`` (index into the per-distinct-name arrays). Per distinct name:
     ``content`` (sorted distinct content words joined by spaces), ``markers``, ``keys``, and the content
     words as vocabulary ids ``tok_id[tok_ptr[u]:tok_ptr[u + 1]]``; ``tok_len`` is each vocabulary word's length;
-    ``seq`` the expanded words in their original order (for the truncated-name check)."""
+    ``seq`` the expanded words in their original order, an Arrow array (for the truncated-name check)."""
     uid: np.ndarray
     content: np.ndarray
     markers: np.ndarray
@@ -320,7 +320,7 @@ class _Norm(NamedTuple):
     tok_ptr: np.ndarray
     tok_id: np.ndarray
     tok_len: np.ndarray
-    seq: np.ndarray
+    seq: pa.Array
 
 
 def normalize_course_names(names) -> pd.DataFrame:
@@ -342,7 +342,7 @@ def _normalize(names) -> _Norm:
     if n == 0:
         z = np.zeros(0, dtype=np.int64)
         return _Norm(z, np.array([], dtype=object), z.astype(np.int8), np.array([], dtype=object),
-                     np.zeros(1, dtype=np.int64), z.astype(np.int32), z.astype(np.int32), np.array([], dtype=object))
+                     np.zeros(1, dtype=np.int64), z.astype(np.int32), z.astype(np.int32), pa.array([], pa.string()))
     a = pa.array(np.asarray(uniq, dtype=object), type=pa.string())
     a = pc.utf8_normalize(a, form="NFKD")
     a = _replace(a, r"\p{Mn}", "")
@@ -362,57 +362,54 @@ def _normalize(names) -> _Norm:
     for pattern, repl in PHRASES:
         a = _replace(a, pattern, repl.replace("$1", "\\1"))
 
-    # token table: abbreviations, glued abbreviations (split over the distinct unknown tokens only)
+    # token table: abbreviations, glued abbreviations. Tokens stay in Arrow, dictionary-encoded: only the
+    # distinct words (the vocabulary) ever become Python strings.
     lists = pc.split_pattern(a, pattern=" ")
-    flat = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
-    tok_codes, vocab = pd.factorize(flat)
-    vocab = np.asarray(vocab, dtype=object)
-    mapped_vocab = pd.Series(vocab).map(ABBREVIATIONS)
+    enc = pc.dictionary_encode(pc.list_flatten(lists))
+    vocab = enc.dictionary.to_numpy(zero_copy_only=False).astype(object)
+    mapped_vocab = pd.Series(vocab, dtype=object).map(ABBREVIATIONS)
     unknown = mapped_vocab.isna().to_numpy()
-    if unknown.any():
-        known = _known_words()
-        cand = vocab[unknown]
-        mapped_vocab[unknown] = [_expand_unknown(t) for t in cand]     # distinct words, not rows
-    mapped = mapped_vocab.to_numpy(dtype=object)[tok_codes] if len(flat) else np.array([], dtype=object)
-    a = pc.binary_join(pa.ListArray.from_arrays(lists.offsets, pa.array(mapped, type=pa.string())), " ")
-    seq = pc.utf8_trim_whitespace(_replace(a, r" +", " ")).to_numpy(zero_copy_only=False)
+    mapped_vocab[unknown] = [_expand_unknown(t) for t in vocab[unknown]]     # distinct words, not rows
+    mapped = pc.take(pa.array(mapped_vocab.to_numpy(object), type=pa.string()), enc.indices)
+    a = pc.binary_join(pa.ListArray.from_arrays(lists.offsets, mapped), " ")
+    seq = pc.utf8_trim_whitespace(_replace(a, r" +", " "))
 
-    # classify tokens: markers, keys, stop words, content
-    lists = pc.split_pattern(a, pattern=" ")
+    # classify the distinct tokens (markers, keys, stop words, content), then the token occurrences by id
+    lists = pc.split_pattern(seq, pattern=" ")
     parent = pc.list_parent_indices(lists).to_numpy()
-    tok = pc.list_flatten(lists).to_numpy(zero_copy_only=False).astype(object)
-    keep = tok != ""
-    tok, parent = tok[keep], parent[keep]
-    tser = pd.Series(tok, dtype=object)
-    bits = tser.map(_MARKER_BITS).fillna(0).to_numpy(dtype=np.int64)
+    enc = pc.dictionary_encode(pc.list_flatten(lists))
+    tid = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    words = pd.Series(enc.dictionary.to_numpy(zero_copy_only=False).astype(object), dtype=object)
+    is_digit = words.str.isdigit().to_numpy(dtype=bool)
+    canon = words.where(~is_digit, words.str.lstrip("0").replace("", "0"))         # "09" is "9"
+    w_bits = words.map(_MARKER_BITS).fillna(0).to_numpy(dtype=np.int64)
+    w_stop = words.isin(_STOP).to_numpy() | (words == "").to_numpy()
+    # keys: numbers, and short tokens (levels and codes such as AB, BC, SL, HL, AA, AI, C) where fuzzy
+    # similarity means nothing
+    w_key = (is_digit | (words.str.len().to_numpy() <= 2) | words.isin(_KEY_WORDS).to_numpy()) & (w_bits == 0) & ~w_stop
+    w_content = (w_bits == 0) & ~w_key & ~w_stop
+    rank_of, canon_sorted = pd.factorize(canon, sort=True)                         # word id = sorted position
+    canon_sorted = pa.array(np.asarray(canon_sorted, dtype=object), type=pa.string())
+
+    bits = w_bits[tid]
     markers = np.zeros(n, dtype=np.int64)
     for b in (1, 2, 4):
         markers |= np.where(np.bincount(parent[bits == b], minlength=n) > 0, b, 0)
-    is_digit = tser.str.isdigit().to_numpy(dtype=bool)
-    tok = np.where(is_digit, tser.str.lstrip("0").replace("", "0").to_numpy(dtype=object), tok)
-    is_stop = tser.isin(_STOP).to_numpy()
-    # keys: numbers, and short tokens (levels and codes such as AB, BC, SL, HL, AA, AI, C) where fuzzy
-    # similarity means nothing
-    is_key = (is_digit | (tser.str.len().to_numpy() <= 2) | tser.isin(_KEY_WORDS).to_numpy()) & (bits == 0) & ~is_stop
-    is_content = (bits == 0) & ~is_key & ~is_stop
-
     out, ids = {}, {}
-    for name, sel in (("content", is_content), ("keys", is_key)):
-        t, p = tok[sel], parent[sel]
-        rank, words = pd.factorize(t, sort=True)
-        if len(t):
-            order = np.lexsort((rank, p))
-            t, p, rank = t[order], p[order], rank[order]
-            first = np.ones(len(t), dtype=bool)
-            first[1:] = (p[1:] != p[:-1]) | (rank[1:] != rank[:-1])   # distinct words per name
-            t, p, rank = t[first], p[first], rank[first]
-        out[name] = _list_join(t, p, n)
-        ids[name] = (p, rank, np.asarray(words, dtype=object))
-    p, rank, words = ids["content"]
+    for name, w_sel in (("content", w_content), ("keys", w_key)):
+        sel = w_sel[tid]
+        p, rank = parent[sel], rank_of[tid[sel]]
+        order = np.lexsort((rank, p))
+        p, rank = p[order], rank[order]
+        first = np.ones(len(p), dtype=bool)
+        first[1:] = (p[1:] != p[:-1]) | (rank[1:] != rank[:-1])                   # distinct words per name
+        p, rank = p[first], rank[first]
+        out[name] = _list_join(pc.take(canon_sorted, pa.array(rank)), p, n)
+        ids[name] = (p, rank)
+    p, rank = ids["content"]
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(p, minlength=n), out=ptr[1:])
-    tok_len = (pd.Series(words, dtype=object).str.len().to_numpy(np.int32) if len(words)
-               else np.zeros(0, dtype=np.int32))
+    tok_len = pc.utf8_length(canon_sorted).to_numpy(zero_copy_only=False).astype(np.int32)
     return _Norm(codes.astype(np.int64), out["content"], markers.astype(np.int8), out["keys"], ptr,
                  rank.astype(np.int32), tok_len, seq)
 
@@ -591,14 +588,28 @@ def _prepare_cmp(cmp: pd.DataFrame) -> pd.DataFrame:
     return c
 
 
+def _split_list(col: pd.Series, upper: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """``|``-separated lists -> (non-empty trimmed items, row position of each item), via pyarrow."""
+    arr = pa.array(col.fillna("").to_numpy(object), type=pa.string())
+    if upper:
+        arr = pc.utf8_upper(arr)
+    lists = pc.split_pattern(arr, pattern="|")
+    items = pc.utf8_trim_whitespace(pc.list_flatten(lists))
+    owner = pc.list_parent_indices(lists).to_numpy()
+    keep = pc.not_equal(items, "").to_numpy(zero_copy_only=False)
+    return items.to_numpy(zero_copy_only=False)[keep].astype(object), owner[keep].astype(np.int64)
+
+
 # ------------------------------------------------------------------------------------------ matcher
-def match_courses(crse: pd.DataFrame, cmp: pd.DataFrame, *, workers: int = -1) -> pd.DataFrame:
+def match_courses(crse: pd.DataFrame, cmp: pd.DataFrame, *, workers: int = 1) -> pd.DataFrame:
     """Match each UC/CSU-approved CRSE course with its school's CMP list (pure function; see module doc).
 
     ``crse``: one row per course or per section (sections of a course collapse to one row); rows with
     ``uc_csu_approved`` false are ignored. ``cmp``: the CMP reader's columns (``school_code`` /
     ``reporting_lea`` are derived from ``cds_code`` when absent). Returns one row per approved course with
-    :data:`RESULT_COLUMNS`. ``workers`` is passed to rapidfuzz (-1: all cores).
+    :data:`RESULT_COLUMNS`. ``workers``: 1 scores the blocks one after another (the default: fastest measured
+    on the shared 2-core machine, where block threads contend for the GIL and the other core); N > 1 (or -1,
+    all cores) scores blocks on that many threads.
     """
     q = _prepare_crse(crse)
     c = _prepare_cmp(cmp)
@@ -618,12 +629,10 @@ def match_courses(crse: pd.DataFrame, cmp: pd.DataFrame, *, workers: int = -1) -
     qb, cb = block_codes[:nq], block_codes[nq:]
 
     # normalize every string once: CRSE names, CMP titles, CMP abbreviations, state code names
-    abbr = c["transcript_abbreviations"].fillna("").str.split("|").explode().str.strip()
-    abbr = abbr[abbr.notna() & (abbr != "")]
-    abbr_course = abbr.index.to_numpy(np.int64)
+    abbr, abbr_course = _split_list(c["transcript_abbreviations"])
     na = len(abbr)
     texts = np.concatenate([q["course_name"].fillna("").to_numpy(object), c["course_title"].fillna("").to_numpy(object),
-                            abbr.to_numpy(object), q["state_name"].to_numpy(object)])
+                            abbr, q["state_name"].to_numpy(object)])
     norm = _normalize(texts)
     key_codes, _ = pd.factorize(norm.keys)
     key_id = np.where(norm.keys == "", 0, key_codes + 1).astype(np.int32)
@@ -650,12 +659,10 @@ def match_courses(crse: pd.DataFrame, cmp: pd.DataFrame, *, workers: int = -1) -
     t_layer = np.arange(len(t_course)) - np.maximum.accumulate(np.where(first_col, np.arange(len(t_course)), 0))
 
     # local-code hits: the CRSE local course ID among the block's CMP local course codes
-    codes = c["local_course_codes"].fillna("").str.split("|").explode().str.strip().str.upper()
-    codes = codes[codes.notna() & (codes != "")]
-    hits = pd.DataFrame({"key": cb[codes.index.to_numpy()].astype(str) + "|" + codes.to_numpy(str),
-                         "course": codes.index.to_numpy()}).drop_duplicates()
-    qkey = pd.Series(qb.astype(str), dtype=object) + "|" + q["local_course_id"].fillna("").str.upper().astype(object)
-    hits = hits.merge(pd.DataFrame({"key": qkey, "q": np.arange(nq)}), on="key")[["q", "course"]]
+    codes, code_course = _split_list(c["local_course_codes"], upper=True)
+    hits = pd.DataFrame({"block": cb[code_course], "code": codes, "course": code_course}).drop_duplicates()
+    hits = hits.merge(pd.DataFrame({"block": qb, "code": q["local_course_id"].fillna("").str.upper().to_numpy(object),
+                                    "q": np.arange(nq)}), on=["block", "code"])[["q", "course"]]
     hits["block"] = qb[hits["q"].to_numpy()]
     hits = hits.sort_values(["block", "q"], kind="stable").reset_index(drop=True)
 
@@ -726,13 +733,16 @@ def _truncated_pairs(names: pd.Series, qn: _Names, qb: np.ndarray, targets: _Nam
     long_q = np.flatnonzero(names.fillna("").str.strip().str.len().to_numpy() >= TRUNCATED_MIN_LEN)
     if len(long_q) == 0 or len(t_block) == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    t_key = pd.Series(t_block.astype(str), dtype=object) + "|" + pd.Series(norm.seq[targets.uid], dtype=object)
-    order = np.argsort(t_key.to_numpy(object), kind="stable")
-    sorted_keys = t_key.to_numpy(object)[order]
-    q_key = (pd.Series(qb[long_q].astype(str), dtype=object) + "|"
-             + pd.Series(norm.seq[qn.uid[long_q]], dtype=object)).to_numpy(object)
+    def keys(block: np.ndarray, uids: np.ndarray) -> np.ndarray:       # b"<block>|<words>", fixed-width bytes
+        k = pc.binary_join_element_wise(pa.array(block.astype(str)), pc.take(norm.seq, pa.array(uids)), "|")
+        return np.asarray(pc.cast(k, pa.binary()).to_numpy(zero_copy_only=False), dtype=bytes)
+
+    t_key = keys(t_block, targets.uid)
+    order = np.argsort(t_key, kind="stable")
+    sorted_keys = t_key[order]
+    q_key = keys(qb[long_q], qn.uid[long_q])
     lo = np.searchsorted(sorted_keys, q_key, side="right")              # strictly longer strings only
-    hi = np.searchsorted(sorted_keys, q_key + "\U0010ffff", side="left")
+    hi = np.searchsorted(sorted_keys, np.char.add(q_key, b"\xff"), side="left")
     cnt = np.maximum(hi - lo, 0)
     if cnt.sum() == 0:
         return np.zeros((0, 2), dtype=np.int64)
@@ -764,7 +774,8 @@ def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cand: pd.Data
             hitc: pd.DataFrame) -> pd.DataFrame:
     """Turn per-course candidates (top-K name scores, local-code hits) into one result row per course."""
     nq = len(q)
-    cand, hitc = _ordered(cand), _ordered(hitc)
+    # cand comes per CRSE course in descending score order, ties by ascending course (from _top_k)
+    hitc = _ordered(hitc)
     q_allowed = _letters_mask(q["subjects"])
     c_bit = np.append(_letters_mask(c["subject_area"]), 0)      # index -1 (no course): subject unknown
 
@@ -828,7 +839,7 @@ def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cand: pd.Data
     out_course = np.full(nq, -1, dtype=np.int64)       # the CMP course shown (match or nearest candidate)
 
     # not on the CMP: why
-    school_has_cmp = q["school_code"].isin(set(c["school_code"].dropna())).to_numpy()
+    school_has_cmp = q["school_code"].isin(c["school_code"].dropna().unique()).to_numpy()
     reason[~has_cand] = np.where(school_has_cmp[~has_cand], "no_cmp_list_for_year", "no_cmp_course_at_school")
     near = has_cand & ~name_ok
     if near.any():
