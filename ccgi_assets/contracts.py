@@ -80,15 +80,21 @@ class CmpMatchResult(_Base):
     local_course_id: Series[Str] = _f("local course ID")
     course_name: Series[Str] = _f("CALPADS course name", nullable=True)
     state_course_code: Series[Str] = _f("state course code", nullable=True)
+    content_area: Series[Str] = _f("content area of the state course code", nullable=True)
     cmp_course_id: Series[Str] = _f("matched CMP course ID (null when none)", nullable=True)
+    candidate_cmp_course_id: Series[Str] = _f("best CMP candidate, matched or not (for a person to check)",
+                                              nullable=True)
     cmp_course_title: Series[Str] = _f("CMP course title of the candidate", nullable=True)
     cmp_subject_area: Series[Str] = _f("CMP a-g subject area of the candidate", nullable=True)
     match_status: Series[Str] = _f("matched | matched_subject_mismatch | ambiguous | not_on_cmp",
-                                              isin=MATCH_STATUSES)
-    score: Series[float] = _f("similarity 0-100", ge=0, le=100)
+                                   isin=MATCH_STATUSES)
+    score: Series[float] = _f("similarity of the best candidate, 0-100", ge=0, le=100)
     method: Series[Str] = _f("evidence used: local_course_code | transcript_abbreviation | title",
-                                        isin=MATCH_METHODS, nullable=True)
+                             isin=MATCH_METHODS, nullable=True)
     reason: Series[Str] = _f("short code a person can act on")
+    name_score: Series[float] = _f("name similarity alone, 0-100", ge=0, le=100, nullable=True)
+    runner_up_cmp_course_id: Series[Str] = _f("second-best CMP candidate", nullable=True)
+    runner_up_score: Series[float] = _f("its similarity, 0-100", ge=0, le=100, nullable=True)
 
 
 # --------------------------------------------------------------------------- Diagram 2a/2b (student share)

@@ -74,12 +74,3 @@ def resolve_courses(sections: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int
     out = c.select_allowed(out, c.CrseCourse)
     return c.validate(out, c.CrseCourse), conflicts
 
-
-def unmatched_cmp_for_lea(lea: str, cmp_list: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:
-    """The LEA's CMP courses that no CALPADS course matched (information for the LEA's report)."""
-    cds = cmp_list["cds_code"].astype(str)
-    mine = cmp_list[cds.str[:7] == lea]
-    used = set(matches.loc[matches["match_status"].isin(["matched", "matched_subject_mismatch"]), "cmp_course_id"].dropna())
-    out = mine[~mine["cmp_course_id"].isin(used)].assign(reporting_lea=lea, school_code=lambda d: d["cds_code"].str[7:])
-    return out[["reporting_lea", "school_code", "cmp_course_id", "course_title", "subject_area"]].sort_values(
-        ["school_code", "course_title"], kind="stable").reset_index(drop=True)

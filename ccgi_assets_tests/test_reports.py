@@ -61,6 +61,8 @@ def _sample():
         "method": ["local_course_code", "title", None, "title", "transcript_abbreviation", "title", "title", "title"],
         "reason": ["exact_local_code", "name_match", "honors_ap_ib_differs", "tie_between_cmp_courses",
                    "subject_area_disagrees", "name_match", "name_match", "a_new_reason_code"],
+        "content_area": None, "candidate_cmp_course_id": None, "name_score": None,
+        "runner_up_cmp_course_id": None, "runner_up_score": None,
     })
     unmatched = pd.DataFrame({"reporting_lea": LEA, "school_code": ["0100011", "0100012"],
                               "cmp_course_id": ["C90", "C91"], "course_title": ["Physics <Honors>", "Dance 1"],

@@ -64,8 +64,6 @@ def cmp_match_results(context: AssetExecutionContext, crse_courses: pd.DataFrame
 
     cmp_list = cmp.read()
     results = match_courses(crse_courses, cmp_list)
-    lea_of = crse_courses.drop_duplicates("school_code").set_index("school_code")["reporting_lea"]
-    results = results.assign(reporting_lea=results["school_code"].map(lea_of))
     results = c.validate(c.select_allowed(results, c.CmpMatchResult), c.CmpMatchResult)
     where = exports.write("cde", "cmp_match_results", results)
     counts = results["match_status"].value_counts()

@@ -96,14 +96,15 @@ def cde_extract(context: AssetExecutionContext, registration_roster: pd.DataFram
     deps=[platform_activity, uc_cmp_list], metadata=_meta(c.LeaReportFigure), tags={"data_class": "aggregate"},
     freshness_policy=FreshnessPolicy.time_window(fail_window=dt.timedelta(days=8), warn_window=dt.timedelta(days=2)),
 )
-def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame, registration_roster: pd.DataFrame,
-                platform: PlatformSource, cmp: CmpSource, reports: ReportStore) -> Output[pd.DataFrame]:
+def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame, crse_courses: pd.DataFrame,
+                registration_roster: pd.DataFrame, platform: PlatformSource, cmp: CmpSource,
+                reports: ReportStore) -> Output[pd.DataFrame]:
     """The report each LEA receives (seed Diagram 1 step 4, 2a step 9, 2b step 8): how its courses matched
     the CMP list (per school, with the courses that need action) and student activity on the platform
     (roster, registrations, applications, activities by school and grade), as HTML and CSVs under
     ``reports/<lea>/``. Aggregates only; counts of fewer than 10 students are suppressed. Receivers: LEAs.
     """
-    from ccgi_assets.courses import unmatched_cmp_for_lea
+    from ccgi_assets.matching import unmatched_cmp_courses
     from ccgi_assets.reports import render_lea_report
 
     keys = list(context.partition_keys)
@@ -111,6 +112,10 @@ def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame,
     apps = platform.read("applications", keys)
     acts = platform.read("activities", keys)
     cmp_list = cmp.read()
+    cmp_list = cmp_list[cmp_list["reporting_lea"].isin(keys)]
+    crse = crse_courses[crse_courses["reporting_lea"].isin(keys)]
+    matches_all = cmp_match_results[cmp_match_results["reporting_lea"].isin(keys)]
+    unmatched_by = _by_lea(unmatched_cmp_courses(crse, cmp_list, matches_all), keys)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     rosters, matches_by = _by_lea(registration_roster, keys), _by_lea(cmp_match_results, keys)
     accounts_by, apps_by, acts_by = _by_lea(accounts, keys), _by_lea(apps, keys), _by_lea(acts, keys)
@@ -122,7 +127,7 @@ def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame,
             pf.activity_figures(lea, rosters[lea], accounts_by[lea], apps_by[lea], acts_by[lea]),
         ], ignore_index=True)
         figures = c.validate(figures, c.LeaReportFigure)
-        files = render_lea_report(lea, matches, unmatched_cmp_for_lea(lea, cmp_list, matches), figures, now)
+        files = render_lea_report(lea, matches, unmatched_by[lea], figures, now)
         links[lea] = reports.write(lea, "index.html", files.html)
         for name, text in files.csvs.items():
             reports.write(lea, name, text)
