@@ -19,6 +19,8 @@ How a course is matched
    :func:`normalize_course_names`. The best CMP course at or above ``ACCEPT`` is the match unless another
    is within ``TIE_MARGIN``: then the candidate whose subject area fits the state course code, then the one
    closer to the state course code's own name, wins; if nothing separates them the course is ``ambiguous``.
+   A long name (>= ``TRUNCATED_MIN_LEN`` characters) that is the start of exactly one CMP title of the school
+   was cut off by an SIS field limit and scores ``TRUNCATED_SCORE`` against it.
 4. **Subject area.** A match whose CMP subject area does not fit the content area of the CRSE state course
    code (:data:`CONTENT_AREA_SUBJECTS`) is ``matched_subject_mismatch``.
 
@@ -680,8 +682,13 @@ def match_courses(crse: pd.DataFrame, cmp: pd.DataFrame, *, workers: int = 1) ->
     q_pos = np.empty(nq, dtype=np.int64)                       # position of each CRSE course in its block
     q_pos[q_order] = np.arange(nq) - q_starts[qb[q_order]]
 
+    # top-K name candidates per CRSE course, padded (course -1 / score -1): each block fills its own rows
+    cand_course = np.full((nq, TOP_K), -1, dtype=np.int64)
+    cand_score = np.full((nq, TOP_K), -1, dtype=np.float32)
+    cand_abbr = np.zeros((nq, TOP_K), dtype=bool)
+
     def score_block(b: int, cdist_workers: int):
-        """Top-K name candidates of the block's CRSE courses, and the name score of their local-code hits."""
+        """Fill the block's candidate rows; return the name score of its local-code hits."""
         qi = q_order[q_starts[b]:q_starts[b + 1]]
         t0, t1 = t_starts[b], t_starts[b + 1]
         S = _pair_scores(norm, qn.take(qi), targets.take(slice(t0, t1)), workers=cdist_workers)
@@ -699,12 +706,14 @@ def match_courses(crse: pd.DataFrame, cmp: pd.DataFrame, *, workers: int = 1) ->
             Sc[:, at] = np.maximum(Sc[:, at], S[:, cols])
         by_abbr = Sc > S_title
         k = min(TOP_K, len(course_ids))
-        r = np.repeat(np.arange(len(qi)), k)
-        col = _top_k(Sc, k).reshape(-1)
-        cand = (qi[r], course_ids[col], Sc[r, col], by_abbr[r, col])
+        top = _top_k(Sc, k)                                               # descending score, ties: lower course
+        r = np.arange(len(qi))[:, None]
+        cand_course[qi, :k] = course_ids[top]
+        cand_score[qi, :k] = Sc[r, top]
+        cand_abbr[qi, :k] = by_abbr[r, top]
         h0, h1 = h_starts[b], h_starts[b + 1]
         lq, lc = q_pos[h_q[h0:h1]], np.searchsorted(course_ids, h_course[h0:h1])
-        return cand, (h_q[h0:h1], h_course[h0:h1], Sc[lq, lc], by_abbr[lq, lc])
+        return Sc[lq, lc], by_abbr[lq, lc]
 
     todo = np.flatnonzero((np.diff(q_starts) > 0) & (np.diff(t_starts) > 0))
     threads = (os.cpu_count() or 1) if workers < 1 else workers
@@ -714,14 +723,12 @@ def match_courses(crse: pd.DataFrame, cmp: pd.DataFrame, *, workers: int = 1) ->
             parts = list(pool.map(lambda b: score_block(b, 1), todo))
     else:
         parts = [score_block(b, workers) for b in todo]
-
-    def frame(i: int) -> pd.DataFrame:
-        cols = [np.concatenate([p[i][j] for p in parts]) if parts else np.zeros(0) for j in range(4)]
-        return pd.DataFrame({"q": cols[0].astype(np.int64), "course": cols[1].astype(np.int64),
-                             "score": cols[2].astype(np.float32), "by_abbr": cols[3].astype(bool)})
-
-    cand, hitc = frame(0), frame(1)
-    return _decide(q, c, norm, qn, tn, sn, cand, hitc)
+    hit_score = np.zeros(len(hits), dtype=np.float32)
+    hit_abbr = np.zeros(len(hits), dtype=bool)
+    for b, (sc, ab) in zip(todo, parts):
+        hit_score[h_starts[b]:h_starts[b + 1]], hit_abbr[h_starts[b]:h_starts[b + 1]] = sc, ab
+    hitc = pd.DataFrame({"q": h_q, "course": h_course, "score": hit_score, "by_abbr": hit_abbr})
+    return _decide(q, c, norm, qn, tn, sn, cand_course, cand_score, cand_abbr, hitc)
 
 
 def _truncated_pairs(names: pd.Series, qn: _Names, qb: np.ndarray, targets: _Names, t_block: np.ndarray,
@@ -770,21 +777,40 @@ def _ordered(df: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(["q", "score", "course"], ascending=[True, False, True], kind="stable")
 
 
-def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cand: pd.DataFrame,
-            hitc: pd.DataFrame) -> pd.DataFrame:
-    """Turn per-course candidates (top-K name scores, local-code hits) into one result row per course."""
-    nq = len(q)
-    # cand comes per CRSE course in descending score order, ties by ascending course (from _top_k)
+def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cc: np.ndarray, cs: np.ndarray,
+            ca: np.ndarray, hitc: pd.DataFrame) -> pd.DataFrame:
+    """Turn the candidates into one result row per CRSE course.
+
+    ``cc`` / ``cs`` / ``ca``: (n, TOP_K) candidate CMP courses (-1 = none), name scores and "won by an
+    abbreviation", each row in descending score order; ``hitc``: local-code hits (q, course, score, by_abbr)."""
+    nq, nc = len(q), len(c)
+    rows = np.arange(nq)
     hitc = _ordered(hitc)
+    hq, hc = hitc["q"].to_numpy(), hitc["course"].to_numpy()
+    hit_keys = hq * (nc + 1) + hc
     q_allowed = _letters_mask(q["subjects"])
     c_bit = np.append(_letters_mask(c["subject_area"]), 0)      # index -1 (no course): subject unknown
 
-    def fits(qq: np.ndarray, cc: np.ndarray) -> np.ndarray:
-        a, b = q_allowed[qq], c_bit[cc]
+    def fits(qq: np.ndarray, courses: np.ndarray) -> np.ndarray:
+        a, b = q_allowed[qq], c_bit[courses]
         return (a == 0) | (b == 0) | ((a & b) != 0)
 
+    def is_hit(qq: np.ndarray, courses: np.ndarray) -> np.ndarray:
+        return np.isin(qq * (nc + 1) + courses, hit_keys)
+
+    def lookup(qq: np.ndarray, courses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(name score, won by abbreviation) of the pairs, from the candidates or else the code hits."""
+        m = cc[qq] == courses[:, None]
+        found, j = m.any(axis=1), m.argmax(axis=1)
+        score, abbr = np.where(found, cs[qq, j], np.nan), ca[qq, j] & found
+        if (~found).any() and len(hitc):
+            pos = pd.Index(hit_keys).get_indexer(qq[~found] * (nc + 1) + courses[~found])
+            score[~found] = np.where(pos >= 0, hitc["score"].to_numpy()[pos], np.nan)
+            abbr[~found] = np.where(pos >= 0, hitc["by_abbr"].to_numpy()[pos], False)
+        return score, abbr
+
     def pick(tied: pd.DataFrame) -> pd.Series:
-        """Per q: the one course left after the tie-breakers, or -1 when still tied."""
+        """Per q of the (q, course) candidates: the one course left after the tie-breakers, or -1."""
         t = tied.assign(fit=fits(tied["q"].to_numpy(), tied["course"].to_numpy()))
         n_fit = t.groupby("q")["fit"].transform("sum")
         t = t[(n_fit == 0) | t["fit"]]
@@ -800,39 +826,39 @@ def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cand: pd.Data
         chosen = t.drop_duplicates("q").set_index("q")["course"]
         return chosen.where(size.groupby(t["q"]).first() == 1, -1)
 
-    # name evidence
-    first = cand.drop_duplicates("q").set_index("q")
-    best_score = first["score"].reindex(range(nq))
-    best_course = first["course"].reindex(range(nq))
-    tied = cand[cand["score"].to_numpy() >= best_score.to_numpy()[cand["q"].to_numpy()] - TIE_MARGIN]
-    name_pick = pick(tied).reindex(range(nq))
-    by_abbr = cand.set_index(["q", "course"])["by_abbr"]
+    # name evidence: the best candidate, unless others are within TIE_MARGIN (then the tie-breakers)
+    best_course, best_score = cc[:, 0], cs[:, 0].astype(np.float64)
+    has_cand = best_course >= 0
+    score = np.where(has_cand, best_score, 0.0)
+    name_ok = score >= ACCEPT
+    tied_mask = (cc >= 0) & (cs >= (best_score - TIE_MARGIN)[:, None])
+    name_pick = best_course.copy()
+    multi = np.flatnonzero(tied_mask.sum(axis=1) > 1)
+    if len(multi):
+        i, j = np.nonzero(tied_mask[multi])
+        name_pick[multi] = pick(pd.DataFrame({"q": multi[i], "course": cc[multi[i], j]})).reindex(multi).to_numpy()
 
     # local-code evidence: a code names the course unless the names plainly differ, or the course carries
     # another Honors / AP / IB marker or another number than the CMP course the code is listed on
-    hq, hc = hitc["q"].to_numpy(), hitc["course"].to_numpy()
     conflict = (qn.markers[hq] != tn.markers[hc]) | ((qn.key_id[hq] > 0) & (tn.key_id[hc] > 0)
                                                      & (qn.key_id[hq] != tn.key_id[hc]))
     good = hitc[(hitc["score"].to_numpy() >= CODE_NAME_FLOOR) & ~conflict]
     hit_q = np.zeros(nq, dtype=bool)
-    hit_q[hitc["q"].to_numpy()] = True
-    code_pick = pd.Series(np.nan, index=range(nq))
+    hit_q[hq] = True
+    code_pick = np.full(nq, -2, dtype=np.int64)                  # -2: codes not used, -1: still tied
     if len(good):
         hs = good.drop_duplicates("q").set_index("q")["score"]
-        ns, nb = best_score.reindex(hs.index), best_course.reindex(hs.index)
-        nb_is_hit = pd.MultiIndex.from_arrays([hs.index, nb.fillna(-1).astype(np.int64)]).isin(
-            pd.MultiIndex.from_frame(hitc[["q", "course"]]))
-        stale = (ns >= ACCEPT) & ~nb_is_hit & (ns - hs >= STALE_MARGIN) & (hs < ACCEPT)
-        use = good[good["q"].isin(hs.index[~stale.to_numpy()])]
+        gq = hs.index.to_numpy()
+        ns, nb = score[gq], best_course[gq]
+        stale = (ns >= ACCEPT) & ~is_hit(gq, nb) & (ns - hs.to_numpy() >= STALE_MARGIN) & (hs.to_numpy() < ACCEPT)
+        use = good[good["q"].isin(gq[~stale])]
         use = use[use["score"].to_numpy() >= use["q"].map(hs).to_numpy() - TIE_MARGIN]
-        code_pick.loc[use["q"].unique()] = pick(use)
+        picked = pick(use[["q", "course"]])
+        code_pick[picked.index.to_numpy()] = picked.to_numpy()
+    code_used = code_pick != -2
+    chosen = np.where(code_used, code_pick, name_pick)
+    first_hit = hitc.drop_duplicates("q").set_index("q")["course"]
 
-    # assemble
-    code_used = code_pick.notna().to_numpy()
-    chosen = np.where(code_used, code_pick.fillna(-1).to_numpy(), name_pick.fillna(-1).to_numpy()).astype(np.int64)
-    score = best_score.fillna(0).to_numpy(np.float64)
-    name_ok = score >= ACCEPT
-    has_cand = best_course.notna().to_numpy()
     status = np.full(nq, "not_on_cmp", dtype=object)
     reason = np.full(nq, "best_score_below_threshold", dtype=object)
     method = np.full(nq, None, dtype=object)
@@ -842,23 +868,17 @@ def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cand: pd.Data
     school_has_cmp = q["school_code"].isin(c["school_code"].dropna().unique()).to_numpy()
     reason[~has_cand] = np.where(school_has_cmp[~has_cand], "no_cmp_list_for_year", "no_cmp_course_at_school")
     near = has_cand & ~name_ok
-    if near.any():
-        qi, ci = np.flatnonzero(near), best_course.to_numpy()[near].astype(np.int64)
-        qm, cm = qn.markers[qi], tn.markers[ci]
-        qk, ck = qn.key_id[qi], tn.key_id[ci]
-        marker_pen = _POPCOUNT[np.bitwise_xor(qm, cm) & 7] * MARKER_PENALTY
-        key_pen = _penalty(np.zeros_like(qm), qk, np.zeros_like(cm), ck)
-        r = np.where((marker_pen > 0) & (score[qi] + marker_pen >= ACCEPT), "honors_ap_ib_differs",
-                     np.where((key_pen > 0) & (score[qi] + key_pen >= ACCEPT), "course_number_differs",
-                              "best_score_below_threshold"))
-        reason[qi] = r
-        out_course[qi] = ci
+    qi, ci = rows[near], best_course[near]
+    marker_pen = _MARKER_TABLE[qn.markers[qi] & 7, tn.markers[ci] & 7]
+    key_pen = _penalty(np.zeros(len(qi), np.int8), qn.key_id[qi], np.zeros(len(qi), np.int8), tn.key_id[ci])
+    reason[qi] = np.where((marker_pen > 0) & (score[qi] + marker_pen >= ACCEPT), "honors_ap_ib_differs",
+                          np.where((key_pen > 0) & (score[qi] + key_pen >= ACCEPT), "course_number_differs",
+                                   "best_score_below_threshold"))
+    out_course[qi] = ci
     code_miss = hit_q & ~code_used & ~name_ok
     code_miss[hitc.loc[hitc["score"] >= CODE_NAME_FLOOR, "q"].to_numpy()] = False   # level differs: said above
-    if code_miss.any():
-        reason[code_miss] = "local_code_names_different_course"
-        out_course[code_miss] = hitc.drop_duplicates("q").set_index("q")["course"].reindex(
-            np.flatnonzero(code_miss)).to_numpy()
+    reason[code_miss] = "local_code_names_different_course"
+    out_course[code_miss] = first_hit.reindex(rows[code_miss]).to_numpy()
 
     # ambiguous
     amb_name = ~code_used & name_ok & (chosen == -1)
@@ -866,73 +886,61 @@ def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cand: pd.Data
     status[amb_name | amb_code] = "ambiguous"
     reason[amb_name] = "tie_between_cmp_courses"
     reason[amb_code] = "local_code_on_several_cmp_courses"
-    out_course[amb_name] = best_course.to_numpy()[amb_name].astype(np.int64)
-    out_course[amb_code] = hitc.drop_duplicates("q").set_index("q")["course"].reindex(
-        np.flatnonzero(amb_code)).to_numpy()
+    out_course[amb_name] = best_course[amb_name]
+    out_course[amb_code] = first_hit.reindex(rows[amb_code]).to_numpy()
+    method[amb_code] = "local_course_code"
 
     # matched
     matched = (chosen >= 0) & (code_used | name_ok)
     out_course[matched] = chosen[matched]
     status[matched] = "matched"
     reason[matched & code_used] = "exact_local_code"
-    mq = np.flatnonzero(matched & ~code_used)
-    chosen_is_hit = pd.MultiIndex.from_arrays([mq, chosen[mq]]).isin(pd.MultiIndex.from_frame(hitc[["q", "course"]]))
-    reason[mq] = np.where(hit_q[mq] & ~chosen_is_hit, "stale_local_code", "name_match")
-    abbr_flag = by_abbr.reindex(pd.MultiIndex.from_arrays([mq, chosen[mq]])).fillna(False).to_numpy(bool)
-    method[mq] = np.where(abbr_flag, "transcript_abbreviation", "title")
     method[matched & code_used] = "local_course_code"
-    method[amb_code] = "local_course_code"
-    aq = np.flatnonzero(amb_name)
-    method[aq] = np.where(by_abbr.reindex(pd.MultiIndex.from_arrays([aq, out_course[aq]])).fillna(False)
-                          .to_numpy(bool), "transcript_abbreviation", "title")
-    # name score of the shown course (the pair's own score, not the best of the block)
-    name_score = np.zeros(nq)
+    mq = rows[matched & ~code_used]
+    reason[mq] = np.where(hit_q[mq] & ~is_hit(mq, chosen[mq]), "stale_local_code", "name_match")
+    by_name = rows[(matched & ~code_used) | amb_name]
+    method[by_name] = np.where(lookup(by_name, out_course[by_name])[1], "transcript_abbreviation", "title")
+
+    # scores: 100 for a local-code match, else the name score of the course shown
     shown = out_course >= 0
-    if shown.any():
-        idx = pd.MultiIndex.from_arrays([np.flatnonzero(shown), out_course[shown]])
-        pair = pd.concat([cand, hitc]).drop_duplicates(["q", "course"]).set_index(["q", "course"])["score"]
-        name_score[shown] = pair.reindex(idx).fillna(0).to_numpy()
+    name_score = np.zeros(nq)
+    name_score[shown] = np.nan_to_num(lookup(rows[shown], out_course[shown])[0])
     final_score = np.where(matched & code_used, 100.0, np.where(shown, name_score, score))
-    mismatch = matched & ~fits(np.arange(nq), out_course)
+    mismatch = matched & ~fits(rows, out_course)
     status[mismatch] = "matched_subject_mismatch"
     reason[mismatch] = "subject_area_disagrees"
 
     # runner-up: the best other name candidate
-    other = cand[cand["course"].to_numpy() != out_course[cand["q"].to_numpy()]].drop_duplicates("q").set_index("q")
-    runner = other["course"].reindex(range(nq))
-    runner_score = other["score"].reindex(range(nq)).to_numpy(np.float64)
+    other = (cc >= 0) & (cc != out_course[:, None])
+    has_other, j = other.any(axis=1), other.argmax(axis=1)
+    runner = np.where(has_other, cc[rows, j], -1)
+    runner_score = np.where(has_other, cs[rows, j], np.nan)
 
-    def cmp_col(col: str, idx: np.ndarray, keep: np.ndarray) -> pd.Series:
-        vals = c[col].to_numpy(object)
-        out = np.full(nq, None, dtype=object)
-        sel = keep & (idx >= 0)
-        out[sel] = vals[idx[sel].astype(np.int64)]
-        return pd.Series(out, dtype="string")
+    arrow_str = pd.StringDtype("pyarrow")
 
+    def cmp_col(col: str, idx: np.ndarray, keep: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        """CMP column values at ``idx`` (null where not ``keep`` or no course), taken in Arrow."""
+        return c[col].astype(arrow_str).array.take(np.where(keep & (idx >= 0), idx, -1), allow_fill=True)
+
+    def crse_col(col: str) -> pd.api.extensions.ExtensionArray:
+        return q[col].astype(arrow_str).array
+
+    everywhere = np.ones(nq, dtype=bool)
     result = pd.DataFrame({
-        "reporting_lea": q["reporting_lea"].astype("string").to_numpy(),
-        "school_code": q["school_code"].to_numpy(),
-        "academic_year": q["academic_year"].to_numpy(),
-        "local_course_id": q["local_course_id"].to_numpy(),
-        "course_name": q["course_name"].to_numpy(),
-        "state_course_code": q["state_course_code"].to_numpy(),
-        "content_area": q["content_area"].to_numpy(),
+        **{col: crse_col(col) for col in ["reporting_lea", "school_code", "academic_year", "local_course_id",
+                                          "course_name", "state_course_code", "content_area"]},
         "cmp_course_id": cmp_col("cmp_course_id", out_course, matched),
-        "candidate_cmp_course_id": cmp_col("cmp_course_id", out_course, np.ones(nq, dtype=bool)),
-        "cmp_course_title": cmp_col("course_title", out_course, np.ones(nq, dtype=bool)),
-        "cmp_subject_area": cmp_col("subject_area", out_course, np.ones(nq, dtype=bool)),
-        "match_status": pd.Series(status, dtype="string"),
-        "score": np.round(final_score.astype(np.float64), 1),
-        "method": pd.Series(method, dtype="string"),
-        "reason": pd.Series(reason, dtype="string"),
+        "candidate_cmp_course_id": cmp_col("cmp_course_id", out_course, everywhere),
+        "cmp_course_title": cmp_col("course_title", out_course, everywhere),
+        "cmp_subject_area": cmp_col("subject_area", out_course, everywhere),
+        "match_status": pd.array(status, dtype=arrow_str),
+        "score": np.round(final_score, 1),
+        "method": pd.array(method, dtype=arrow_str),
+        "reason": pd.array(reason, dtype=arrow_str),
         "name_score": np.round(name_score, 1),
-        "runner_up_cmp_course_id": cmp_col("cmp_course_id", runner.fillna(-1).to_numpy().astype(np.int64),
-                                           np.ones(nq, dtype=bool)),
-        "runner_up_score": np.round(runner_score, 1),
+        "runner_up_cmp_course_id": cmp_col("cmp_course_id", runner, everywhere),
+        "runner_up_score": np.round(runner_score.astype(np.float64), 1),
     })
-    for col in ["reporting_lea", "school_code", "academic_year", "local_course_id", "course_name",
-                "state_course_code", "content_area"]:
-        result[col] = result[col].astype("string")
     return result[RESULT_COLUMNS]
 
 
@@ -982,5 +990,5 @@ def unmatched_cmp_courses(crse: pd.DataFrame, cmp: pd.DataFrame, results: pd.Dat
     out = c.loc[~is_matched].copy()
     out["reason"] = np.where(~has_crse[~is_matched], "school_has_no_approved_crse_courses",
                              np.where(in_tie[~is_matched], "tied_in_ambiguous_match", "no_calpads_course_matched"))
-    out = out[UNMATCHED_COLUMNS].astype("string")
+    out = out[UNMATCHED_COLUMNS].astype(pd.StringDtype("pyarrow"))
     return out.sort_values(["school_code", "list_year", "course_title", "cmp_course_id"], kind="stable").reset_index(drop=True)
