@@ -55,8 +55,11 @@ def resolve_courses(sections: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int
     conflicts: dict[str, int] = {}
     conflicting = pd.Series(0, index=out.index, dtype="int64")
     for field in COURSE_FIELDS:
-        counts = s.groupby(KEY + [field], sort=False).agg(n=("course_section_id", "size"),
-                                                          first_section=("course_section_id", "min")).reset_index()
+        # s is sorted by section ID within a course: the first row of a value is its lowest section
+        counts = s.drop_duplicates(KEY + [field])[KEY + [field, "course_section_id"]].rename(
+            columns={"course_section_id": "first_section"})
+        counts["n"] = s.groupby(KEY + [field], sort=False).size().reindex(
+            pd.MultiIndex.from_frame(counts[KEY + [field]])).to_numpy()
         distinct = counts.groupby(KEY).size()
         disagree = distinct > 1
         conflicts[field] = int(disagree.sum())
