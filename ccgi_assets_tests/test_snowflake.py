@@ -101,3 +101,14 @@ def test_extracts_for_an_lea_get_a_valid_table_name(sf):
     store.remove("UC", "0100001")
     with pytest.raises(snowflake.connector.errors.ProgrammingError):
         sf.execute(f"SELECT * FROM {where}")
+
+
+def test_previous_partition_rows_are_read_back_for_removal_counts(sf):
+    from resources import SnowflakeWarehouse
+
+    wh = SnowflakeWarehouse(database="CCGI", **CREDS)
+    assert wh.previous_keys("optin_students", "0100001") == set()  # nothing materialized yet
+    sf.execute("CREATE SCHEMA IF NOT EXISTS CCGI.CCGI")
+    sf.execute("CREATE TABLE CCGI.CCGI.OPTIN_STUDENTS (REPORTING_LEA VARCHAR, SSID VARCHAR)")
+    sf.execute("INSERT INTO CCGI.CCGI.OPTIN_STUDENTS VALUES ('0100001', '1000000001'), ('0200002', '1000000002')")
+    assert wh.previous_keys("optin_students", "0100001") == {"1000000001"}

@@ -27,6 +27,7 @@ from dagster import ConfigurableResource, get_dagster_logger
 from pydantic import PrivateAttr
 
 from resources.settings import DUCKDB_CONFIG, SHARE_SCHEMA
+from resources.snowflake import SnowflakeConnected
 
 #: What the CALPADS share exposes to CCGI, per record type (the column-level restriction of the seed's
 #: Snowflake-to-Snowflake share). Addresses, guardians, birthplace, SEIDs and class IDs are not shared.
@@ -161,15 +162,9 @@ class LocalCalpadsShare(CalpadsShare):
             return con.execute(sql, params or None).df()
 
 
-class SnowflakeCalpadsShare(CalpadsShare):
+class SnowflakeCalpadsShare(CalpadsShare, SnowflakeConnected):
     """The Snowflake share database CDE grants CCGI (tables ``<database>.<schema>.SENR`` etc.)."""
 
-    account: str
-    user: str
-    password: str | None = None
-    warehouse: str | None = None
-    role: str | None = None
-    database: str
     schema_: str = "CALPADS"
     #: where lookup frames (an LEA's SSID list) go as temporary tables: CCGI's own database, since a share
     #: is read-only. Defaults to the share database for a test double.
@@ -179,17 +174,11 @@ class SnowflakeCalpadsShare(CalpadsShare):
     def relation(self, record_type: str) -> str:
         return f"{self.database}.{self.schema_}.{record_type}"
 
-    def _resource(self):
-        from dagster_snowflake import SnowflakeResource
-
-        return SnowflakeResource(account=self.account, user=self.user, password=self.password,
-                                 warehouse=self.warehouse, role=self.role, database=self.database)
-
     def _run(self, sql: str, params: dict[str, Any], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         from snowflake.connector.pandas_tools import write_pandas
 
         sql = _PARAM.sub(lambda m: f"%({m.group(1)})s", sql)
-        with self._resource().get_connection() as conn:
+        with self.snowflake_connection() as conn:
             cur = conn.cursor()
             if frames:
                 scratch = f"{self.scratch_database or self.database}.{self.scratch_schema}"

@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 from dagster import ConfigurableResource
 
+from resources.snowflake import SnowflakeConnected
+
 
 class ExportStore(ConfigurableResource):
     """Writes an extract for one destination; returns where it went."""
@@ -45,26 +47,14 @@ def _table_name(name: str) -> str:
     return f"LEA_{name}" if name[:1].isdigit() else name.upper()
 
 
-class SnowflakeExportStore(ExportStore):
-    account: str
-    user: str
-    password: str | None = None
-    warehouse: str | None = None
-    role: str | None = None
-    database: str
-
-    def _connect(self):
-        from dagster_snowflake import SnowflakeResource
-
-        return SnowflakeResource(account=self.account, user=self.user, password=self.password,
-                                 warehouse=self.warehouse, role=self.role, database=self.database).get_connection()
+class SnowflakeExportStore(ExportStore, SnowflakeConnected):
 
     def write(self, destination: str, name: str, df: pd.DataFrame) -> str:
         from snowflake.connector.pandas_tools import write_pandas
 
         schema = f"EXPORTS_{destination.upper()}"
         table = _table_name(name)
-        with self._connect() as conn:
+        with self.snowflake_connection() as conn:
             conn.cursor().execute(f"CREATE SCHEMA IF NOT EXISTS {self.database}.{schema}")
             out = df.copy()
             out.columns = [c.upper() for c in out.columns]
@@ -73,7 +63,7 @@ class SnowflakeExportStore(ExportStore):
         return f"{self.database}.{schema}.{table}"
 
     def remove(self, destination: str, name: str) -> None:
-        with self._connect() as conn:
+        with self.snowflake_connection() as conn:
             conn.cursor().execute(f"DROP TABLE IF EXISTS {self.database}.EXPORTS_{destination.upper()}.{_table_name(name)}")
 
 

@@ -7,6 +7,7 @@ import duckdb
 from dagster import ConfigurableResource
 
 from resources.settings import ASSET_SCHEMA, DUCKDB_CONFIG
+from resources.snowflake import SnowflakeConnected
 
 
 class Warehouse(ConfigurableResource):
@@ -32,20 +33,10 @@ class DuckDBWarehouse(Warehouse):
             con.close()
 
 
-class SnowflakeWarehouse(Warehouse):
-    account: str
-    user: str
-    password: str | None = None
-    warehouse: str | None = None
-    role: str | None = None
-    database: str
+class SnowflakeWarehouse(Warehouse, SnowflakeConnected):
 
     def previous_keys(self, table: str, lea: str, column: str = "ssid") -> set[str]:
-        from dagster_snowflake import SnowflakeResource
-
-        res = SnowflakeResource(account=self.account, user=self.user, password=self.password,
-                                warehouse=self.warehouse, role=self.role, database=self.database)
-        with res.get_connection() as conn:
+        with self.snowflake_connection() as conn:
             cur = conn.cursor()
             try:
                 cur.execute(f"SELECT DISTINCT {column.upper()} FROM {self.database}.{ASSET_SCHEMA.upper()}.{table.upper()} "
