@@ -359,3 +359,16 @@ def test_cmp_courses_no_calpads_course_matched_are_listed_for_the_lea():
     assert reason["777"] == "school_has_no_approved_crse_courses"
     assert set(un["reason"]) <= set(UNMATCHED_REASONS)
     assert (un.loc[un["cmp_course_id"] == "777", "cds_code"] == LEA + "3630009").all()
+
+
+def test_scoring_blocks_on_threads_gives_the_same_results():
+    crse, cmp, _ = load_eval()
+    pd.testing.assert_frame_equal(match_courses(crse, cmp, workers=1), match_courses(crse, cmp, workers=2))
+
+
+def test_missing_names_and_codes_do_not_break_matching():
+    crse = crse_rows(("X1", None, None), ("X2", "ENG 9", None))
+    res = match_courses(crse, SIERRA).set_index("local_course_id")
+    assert res.loc["X1", "match_status"] == "not_on_cmp"
+    assert (res.loc["X2", "match_status"], res.loc["X2", "cmp_course_id"]) == ("matched", "110001")
+    assert normalize_course_names([None, float("nan"), ""])["content"].tolist() == ["", "", ""]
