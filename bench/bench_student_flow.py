@@ -20,13 +20,14 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 CHILD = r"""
 import json, resource, sys, time, os
 from pathlib import Path
-home, phase, arg = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+home, phase, arg, result_path = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 os.environ["CCGI_HOME"] = str(home)
 from dagster import DagsterInstance, materialize
 from ccgi_assets.assets import ASSETS, SOURCES
@@ -62,16 +63,17 @@ else:
                        for ev in r.get_asset_materialization_events()}
 out["wall"] = time.perf_counter() - t
 out["peak_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-print(json.dumps(out, default=str))
+Path(result_path).write_text(json.dumps(out, default=str))
 """
 
 
 def phase(home: Path, name: str, arg="-") -> dict:
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(home), name, json.dumps(arg) if arg != "-" else "-"],
-                          capture_output=True, text=True)
-    if proc.returncode:
-        raise SystemExit(f"phase {name} failed:\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    with tempfile.NamedTemporaryFile(suffix=".json") as result:
+        proc = subprocess.run([sys.executable, "-c", CHILD, str(home), name, json.dumps(arg) if arg != "-" else "-",
+                               result.name], capture_output=True, text=True)
+        if proc.returncode:
+            raise SystemExit(f"phase {name} failed:\n{proc.stderr[-4000:]}")
+        return json.loads(Path(result.name).read_text())
 
 
 def main() -> None:
@@ -80,6 +82,7 @@ def main() -> None:
     ap.add_argument("--leas", type=int, default=500)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--home", default=None, help="state folder (default /tmp/ccgi_bench_<students>)")
+    ap.add_argument("--phases", default="load,catalog,largest,sample,backfill", help="comma-separated subset")
     args = ap.parse_args()
     home = Path(args.home or f"/tmp/ccgi_bench_{args.students}")
     if not (home / "share" / "SENR").exists():
@@ -91,10 +94,13 @@ def main() -> None:
 
     import duckdb
 
-    load = phase(home, "load")
-    print(f"load CALPADS into DuckDB: {load['wall']:.1f} s, peak {load['peak_gb']:.2f} GB")
-    cat = phase(home, "catalog")
-    print(f"crse_courses: {cat['wall']:.1f} s, peak {cat['peak_gb']:.2f} GB, {cat['rows']}")
+    phases = set(args.phases.split(","))
+    if "load" in phases:
+        load = phase(home, "load")
+        print(f"load CALPADS into DuckDB: {load['wall']:.1f} s, peak {load['peak_gb']:.2f} GB", flush=True)
+    if "catalog" in phases:
+        cat = phase(home, "catalog")
+        print(f"crse_courses: {cat['wall']:.1f} s, peak {cat['peak_gb']:.2f} GB, {cat['rows']}", flush=True)
 
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     sizes = con.execute("SELECT reporting_lea, count(DISTINCT ssid) n FROM calpads_share.senr GROUP BY 1 "
@@ -105,16 +111,19 @@ def main() -> None:
     mid = len(sizes) // 2
     sample = [lea for lea, _ in sizes[max(0, mid - 5): mid + 5]]
 
-    big = [phase(home, "largest", [largest]) for _ in range(2)]
-    walls = sorted(b["wall"] for b in big)
-    print(f"largest LEA {largest} ({largest_n:,} students in SENR): median {walls[len(walls) // 2]:.1f} s of "
-          f"{[round(w, 1) for w in walls]}, peak {max(b['peak_gb'] for b in big):.2f} GB, rows {big[-1]['rows']}")
-
+    if "largest" in phases:
+        big = [phase(home, "largest", [largest]) for _ in range(2)]
+        walls = sorted(b["wall"] for b in big)
+        print(f"largest LEA {largest} ({largest_n:,} students in SENR): median {walls[len(walls) // 2]:.1f} s of "
+              f"{[round(w, 1) for w in walls]}, peak {max(b['peak_gb'] for b in big):.2f} GB, rows {big[-1]['rows']}",
+              flush=True)
+    if "sample" not in phases or "backfill" not in phases:
+        return
     samp = phase(home, "sample", sample)
     per = sorted(samp["per_run"])
     per_median = per[len(per) // 2]
     print(f"{len(sample)} median-size LEAs, one run each: median {per_median:.2f} s per LEA run "
-          f"(peak {samp['peak_gb']:.2f} GB)")
+          f"(peak {samp['peak_gb']:.2f} GB)", flush=True)
 
     back = phase(home, "backfill", leas)
     print(f"all {len(leas)} LEAs as one backfill run: {back['wall']:.1f} s ({back['wall'] / len(leas):.2f} s per LEA), "
