@@ -63,5 +63,5 @@ def test_sensors_run_by_default_and_target_the_student_flow():
     job = defs.resolve_job_def(sensor.job_name)
     targeted = {k.path[-1] for k in job.asset_layer.selected_asset_keys}
     assert targeted == {"optin_students", "registration_roster", "student_courses", "statewide_submissions",
-                        "lea_reports"}
+                        "lea_reports", "crse_courses", "cmp_match_results"}
     assert defs.resolve_sensor_def("platform_activity_sensor").default_status == DefaultSensorStatus.RUNNING

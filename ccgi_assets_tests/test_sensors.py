@@ -42,6 +42,11 @@ def resources(tmp_path, landing):
             "participation": ParticipationConfig(path=str(tmp_path / "config" / "lea_participation.csv"))}
 
 
+def lea_runs(result):
+    """The per-LEA run requests (a fresh warehouse also gets one course-catalog run first)."""
+    return [r for r in result.run_requests if r.partition_key]
+
+
 def tick(instance: DagsterInstance, resources, cursor):
     ctx = build_sensor_context(instance=instance, cursor=cursor, resources=resources)
     result = optin_list_sensor(ctx)
@@ -57,7 +62,11 @@ def test_new_list_then_same_then_changed_then_restart(tmp_path, landing, resourc
         p = drop_list(landing, LEA, "optin_20260901.csv", ["1000000001", "1000000002"])
 
         first = tick(instance, resources, None)
-        assert [(r.partition_key, r.tags["ccgi/trigger"]) for r in first.run_requests] == [(LEA, "optin_list")]
+        # a fresh warehouse: the course catalog is built first, then the LEA's student flow
+        assert [(r.partition_key, r.tags["ccgi/trigger"]) for r in first.run_requests] == [
+            (None, "course_catalog_missing"), (LEA, "optin_list")]
+        assert set(first.run_requests[0].asset_selection) == {AssetKey("crse_courses"), AssetKey("cmp_match_results")}
+        assert AssetKey("crse_courses") not in first.run_requests[1].asset_selection
         assert instance.get_dynamic_partitions(lea_partitions.name) == [LEA]
 
         same = tick(instance, resources, first.cursor)
@@ -66,8 +75,8 @@ def test_new_list_then_same_then_changed_then_restart(tmp_path, landing, resourc
         p.write_text("SSID\n1000000001\n")  # the LEA re-uploads a changed list under the same name
         aged(p, 60)
         changed = tick(instance, resources, same.cursor)
-        assert [r.partition_key for r in changed.run_requests] == [LEA]
-        assert changed.run_requests[0].run_key != first.run_requests[0].run_key
+        assert [r.partition_key for r in lea_runs(changed)] == [LEA]
+        assert lea_runs(changed)[0].run_key != lea_runs(first)[0].run_key
 
     # the daemon restarts: a new instance over the same storage, the stored cursor
     with instance_for_test(temp_dir=str(tmp_path / "dagster_home")) as restarted:
@@ -80,10 +89,10 @@ def test_each_lea_gets_its_own_run_and_a_second_list_reruns_only_that_lea(tmp_pa
         drop_list(landing, LEA, "a.csv", ["1000000001"])
         drop_list(landing, OTHER, "a.csv", ["1000000002"])
         first = tick(instance, resources, None)
-        assert sorted(r.partition_key for r in first.run_requests) == [LEA, OTHER]
+        assert sorted(r.partition_key for r in lea_runs(first)) == [LEA, OTHER]
         drop_list(landing, OTHER, "b.csv", ["1000000002"])
         second = tick(instance, resources, first.cursor)
-        assert [r.partition_key for r in second.run_requests] == [OTHER]
+        assert [r.partition_key for r in lea_runs(second)] == [OTHER]
 
 
 @pytest.mark.parametrize("name", [".hidden.csv", "upload.csv.part", "list.tmp", "~lock.csv", "x.csv.crdownload",
@@ -101,7 +110,7 @@ def test_a_file_still_being_written_waits_for_a_later_tick(tmp_path, landing, re
         p = drop_list(landing, LEA, "fresh.csv", ["1000000001"], age=0)
         assert not tick(instance, resources, None).run_requests
         aged(p)
-        assert [r.partition_key for r in tick(instance, resources, None).run_requests] == [LEA]
+        assert [r.partition_key for r in lea_runs(tick(instance, resources, None))] == [LEA]
 
 
 def test_a_statewide_lea_joining_gets_one_run_without_a_list(tmp_path, resources):
@@ -110,7 +119,7 @@ def test_a_statewide_lea_joining_gets_one_run_without_a_list(tmp_path, resources
     cfg.write_text(f"reporting_lea,model\n{LEA},statewide\n{OTHER},opt_in\n")
     with instance_for_test() as instance:
         first = tick(instance, resources, None)
-        assert [(r.partition_key, r.tags["ccgi/trigger"]) for r in first.run_requests] == [(LEA, "statewide_participation")]
+        assert [(r.partition_key, r.tags["ccgi/trigger"]) for r in lea_runs(first)] == [(LEA, "statewide_participation")]
         assert not tick(instance, resources, first.cursor).run_requests
         assert json.loads(first.cursor)["statewide"] == [LEA]
 
@@ -149,7 +158,7 @@ def test_the_landing_zone_can_be_object_storage(tmp_path):
            "participation": ParticipationConfig(path=str(tmp_path / "none.csv"))}
     with instance_for_test() as instance:
         first = tick(instance, res, None)
-        assert [r.partition_key for r in first.run_requests] == [LEA]
+        assert [r.partition_key for r in lea_runs(first)] == [LEA]
         assert not tick(instance, res, first.cursor).run_requests
         p.write_text("SSID\n1000000001\n1000000002\n")
-        assert [r.partition_key for r in tick(instance, res, first.cursor).run_requests] == [LEA]
+        assert [r.partition_key for r in lea_runs(tick(instance, res, first.cursor))] == [LEA]

@@ -13,7 +13,7 @@ import json
 import os
 import time
 
-from dagster import (AssetSelection, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult,
+from dagster import (AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult,
                      SkipReason, sensor)
 
 from ccgi_assets.partitions import lea_partitions
@@ -21,6 +21,10 @@ from resources import LandingZone, ParticipationConfig
 
 STUDENT_FLOW = AssetSelection.assets("optin_students", "registration_roster", "student_courses",
                                      "statewide_submissions", "lea_reports")
+STUDENT_KEYS = [AssetKey(k) for k in ("optin_students", "registration_roster", "student_courses",
+                                       "statewide_submissions", "lea_reports")]
+#: the student flow reads the course catalog: on a fresh warehouse it is built first, in a run of its own
+COURSE_CATALOG = [AssetKey("crse_courses"), AssetKey("cmp_match_results")]
 
 
 def settle_seconds() -> float:
@@ -34,7 +38,7 @@ def _version(path) -> str:
 
 @sensor(
     name="optin_list_sensor",
-    target=STUDENT_FLOW,
+    target=STUDENT_FLOW | AssetSelection.assets(*COURSE_CATALOG),
     minimum_interval_seconds=30,
     default_status=DefaultSensorStatus.RUNNING,
     description="New or changed LEA opt-in list, or a new statewide-model LEA: run that LEA's student flow.",
@@ -69,7 +73,8 @@ def optin_list_sensor(context: SensorEvaluationContext, landing: LandingZone,
             new_leas.append(lea)
             existing.add(lea)
         run_key = "optin:" + ";".join(f"{k}@{v}" for k, v in sorted(changed))
-        requests.append(RunRequest(run_key=run_key, partition_key=lea, tags={"ccgi/trigger": "optin_list"}))
+        requests.append(RunRequest(run_key=run_key, partition_key=lea, asset_selection=STUDENT_KEYS,
+                                   tags={"ccgi/trigger": "optin_list"}))
 
     for lea, model in participation.read().items():
         if model != "statewide" or lea in statewide_seen:
@@ -78,9 +83,13 @@ def optin_list_sensor(context: SensorEvaluationContext, landing: LandingZone,
         if lea not in existing:
             new_leas.append(lea)
             existing.add(lea)
-        requests.append(RunRequest(run_key=f"statewide:{lea}", partition_key=lea,
+        requests.append(RunRequest(run_key=f"statewide:{lea}", partition_key=lea, asset_selection=STUDENT_KEYS,
                                    tags={"ccgi/trigger": "statewide_participation"}))
 
+    if requests and any(context.instance.get_latest_materialization_event(k) is None for k in COURSE_CATALOG):
+        # queued runs start in submission order: the catalog run goes ahead of the LEA runs
+        requests.insert(0, RunRequest(run_key="course_catalog:first", asset_selection=COURSE_CATALOG,
+                                      tags={"ccgi/trigger": "course_catalog_missing"}))
     new_cursor = json.dumps({"files": dict(sorted(seen.items())), "statewide": sorted(statewide_seen)})
     if not requests:
         return SensorResult(skip_reason=SkipReason("no new or changed opt-in list"), cursor=new_cursor)
