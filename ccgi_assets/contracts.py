@@ -32,12 +32,13 @@ SYSTEMS = ["UC", "CSU", "CCC"]
 AG_CODES = ["A", "B", "C", "D", "E", "F", "GA", "GB", "GC", "GD", "GE", "GF", "GO"]
 
 
-def _pii(description: str, **kw):
-    return pa.Field(description=description, metadata={"pii": True}, **kw)
+def _pii(description: str, source: str | None = None, **kw):
+    """A student-data field; ``source`` is where it comes from (``asset.column``, comma-separated)."""
+    return pa.Field(description=description, metadata={"pii": True, "source": source}, **kw)
 
 
-def _f(description: str, **kw):
-    return pa.Field(description=description, metadata={"pii": False}, **kw)
+def _f(description: str, source: str | None = None, **kw):
+    return pa.Field(description=description, metadata={"pii": False, "source": source}, **kw)
 
 
 class _Base(pa.DataFrameModel):
@@ -50,17 +51,17 @@ class _Base(pa.DataFrameModel):
 class CrseCourse(_Base):
     """One course offered at a school in a year, from CALPADS CRSE section rows (non-PII)."""
 
-    reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
-    school_code: Series[Str] = _f("7-digit school of course delivery", str_matches=SCHOOL)
-    academic_year: Series[Str] = _f("academic year ID, CCYY-CCYY", str_matches=YEAR)
-    local_course_id: Series[Str] = _f("the LEA's local course ID (leading zeros kept)")
-    course_name: Series[Str] = _f("course name as the school submitted it", nullable=True)
-    state_course_code: Series[Str] = _f("4-digit CALPADS state course code", nullable=True)
-    content_area: Series[Str] = _f("content area of the state course code", nullable=True)
-    uc_csu_approved: Series[pd.BooleanDtype] = _f("UC/CSU approved indicator (Y) in CRSE")
-    instructional_level_code: Series[Str] = _f("course section instructional level", nullable=True)
-    ap_ib_cross_reference: Series[Str] = _f("AP/IB course code cross reference", nullable=True)
-    section_count: Series[pd.Int64Dtype] = _f("CRSE section rows behind this course", ge=1)
+    reporting_lea: Series[Str] = _f("7-digit reporting LEA code", source="calpads_crse.reporting_lea", str_matches=LEA)
+    school_code: Series[Str] = _f("7-digit school of course delivery", source="calpads_crse.school_of_course_delivery", str_matches=SCHOOL)
+    academic_year: Series[Str] = _f("academic year ID, CCYY-CCYY", source="calpads_crse.academic_year_id", str_matches=YEAR)
+    local_course_id: Series[Str] = _f("the LEA's local course ID (leading zeros kept)", source="calpads_crse.local_course_id")
+    course_name: Series[Str] = _f("course name as the school submitted it", source="calpads_crse.course_name", nullable=True)
+    state_course_code: Series[Str] = _f("4-digit CALPADS state course code", source="calpads_crse.state_course_code", nullable=True)
+    content_area: Series[Str] = _f("content area of the state course code", source="calpads_crse.state_course_code", nullable=True)
+    uc_csu_approved: Series[pd.BooleanDtype] = _f("UC/CSU approved indicator (Y) in CRSE", source="calpads_crse.uc_csu_approved_indicator")
+    instructional_level_code: Series[Str] = _f("course section instructional level", source="calpads_crse.course_section_instructional_level_code", nullable=True)
+    ap_ib_cross_reference: Series[Str] = _f("AP/IB course code cross reference", source="calpads_crse.ap_ib_course_code_cross_reference", nullable=True)
+    section_count: Series[pd.Int64Dtype] = _f("CRSE section rows behind this course", source="calpads_crse.course_section_id", ge=1)
     conflicting_fields: Series[pd.Int64Dtype] = _f(
         "course-level fields that disagreed across sections (resolved: most common value, ties to the "
         "value of the lowest section ID)",
@@ -75,17 +76,17 @@ class CmpMatchResult(_Base):
     """How one UC/CSU-approved CALPADS course matched the UC A-G CMP list (non-PII; returned to CDE)."""
 
     reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
-    school_code: Series[Str] = _f("7-digit school code", str_matches=SCHOOL)
-    academic_year: Series[Str] = _f("academic year ID", str_matches=YEAR)
-    local_course_id: Series[Str] = _f("local course ID")
-    course_name: Series[Str] = _f("CALPADS course name", nullable=True)
+    school_code: Series[Str] = _f("7-digit school code", source="crse_courses.school_code", str_matches=SCHOOL)
+    academic_year: Series[Str] = _f("academic year ID", source="crse_courses.academic_year", str_matches=YEAR)
+    local_course_id: Series[Str] = _f("local course ID", source="crse_courses.local_course_id")
+    course_name: Series[Str] = _f("CALPADS course name", source="crse_courses.course_name", nullable=True)
     state_course_code: Series[Str] = _f("state course code", nullable=True)
     content_area: Series[Str] = _f("content area of the state course code", nullable=True)
-    cmp_course_id: Series[Str] = _f("matched CMP course ID (null when none)", nullable=True)
+    cmp_course_id: Series[Str] = _f("matched CMP course ID (null when none)", source="uc_cmp_list.cmp_course_id", nullable=True)
     candidate_cmp_course_id: Series[Str] = _f("best CMP candidate, matched or not (for a person to check)",
                                               nullable=True)
-    cmp_course_title: Series[Str] = _f("CMP course title of the candidate", nullable=True)
-    cmp_subject_area: Series[Str] = _f("CMP a-g subject area of the candidate", nullable=True)
+    cmp_course_title: Series[Str] = _f("CMP course title of the candidate", source="uc_cmp_list.course_title", nullable=True)
+    cmp_subject_area: Series[Str] = _f("CMP a-g subject area of the candidate", source="uc_cmp_list.subject_area", nullable=True)
     match_status: Series[Str] = _f("matched | matched_subject_mismatch | ambiguous | not_on_cmp",
                                    isin=MATCH_STATUSES)
     score: Series[float] = _f("similarity of the best candidate, 0-100", ge=0, le=100)
@@ -102,7 +103,7 @@ class OptinStudent(_Base):
     """A student an LEA shares: on its newest opt-in list (opt_in) or enrolled in grades 6-12 (statewide)."""
 
     reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
-    ssid: Series[Str] = _pii("10-digit statewide student identifier", str_matches=SSID)
+    ssid: Series[Str] = _pii("10-digit statewide student identifier", source="optin_landing.SSID,calpads_senr.ssid", str_matches=SSID)
     participation_model: Series[Str] = _f("opt_in | statewide", isin=["opt_in", "statewide"])
 
     class Config:
@@ -113,20 +114,20 @@ class RegistrationRoster(_Base):
     """What CaliforniaColleges.edu needs to register a student: the seed's name, local ID, DOB, gender, ethnicity."""
 
     reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
-    ssid: Series[Str] = _pii("SSID", str_matches=SSID)
-    local_student_id: Series[Str] = _pii("local student ID (string, leading zeros kept)")
-    legal_first_name: Series[Str] = _pii("legal first name", nullable=True)
-    legal_last_name: Series[Str] = _pii("legal last name", nullable=True)
-    birth_date: Series[pa.DateTime] = _pii("birth date", nullable=True)
-    gender_code: Series[Str] = _pii("gender code (F, M, X)", nullable=True)
-    hispanic_ethnicity_indicator: Series[Str] = _pii("Hispanic ethnicity indicator Y/N", nullable=True)
-    race_1_code: Series[Str] = _pii("race code 1", nullable=True)
-    race_2_code: Series[Str] = _pii("race code 2", nullable=True)
-    race_3_code: Series[Str] = _pii("race code 3", nullable=True)
-    race_4_code: Series[Str] = _pii("race code 4", nullable=True)
-    race_5_code: Series[Str] = _pii("race code 5", nullable=True)
-    school_code: Series[Str] = _f("school of most recent enrollment", str_matches=SCHOOL)
-    grade_level_code: Series[Str] = _f("grade level of most recent enrollment")
+    ssid: Series[Str] = _pii("SSID", source="optin_students.ssid", str_matches=SSID)
+    local_student_id: Series[Str] = _pii("local student ID (string, leading zeros kept)", source="calpads_senr.local_student_id")
+    legal_first_name: Series[Str] = _pii("legal first name", source="calpads_sinf.student_legal_first_name", nullable=True)
+    legal_last_name: Series[Str] = _pii("legal last name", source="calpads_sinf.student_legal_last_name", nullable=True)
+    birth_date: Series[pa.DateTime] = _pii("birth date", source="calpads_sinf.student_birth_date", nullable=True)
+    gender_code: Series[Str] = _pii("gender code (F, M, X)", source="calpads_sinf.student_gender_code", nullable=True)
+    hispanic_ethnicity_indicator: Series[Str] = _pii("Hispanic ethnicity indicator Y/N", source="calpads_sinf.hispanic_ethnicity_indicator", nullable=True)
+    race_1_code: Series[Str] = _pii("race code 1", source="calpads_sinf.race_1_code", nullable=True)
+    race_2_code: Series[Str] = _pii("race code 2", source="calpads_sinf.race_2_code", nullable=True)
+    race_3_code: Series[Str] = _pii("race code 3", source="calpads_sinf.race_3_code", nullable=True)
+    race_4_code: Series[Str] = _pii("race code 4", source="calpads_sinf.race_4_code", nullable=True)
+    race_5_code: Series[Str] = _pii("race code 5", source="calpads_sinf.race_5_code", nullable=True)
+    school_code: Series[Str] = _f("school of most recent enrollment", source="calpads_senr.school_of_attendance", str_matches=SCHOOL)
+    grade_level_code: Series[Str] = _f("grade level of most recent enrollment", source="calpads_senr.grade_level_code")
 
     class Config:
         unique = ["reporting_lea", "ssid"]
@@ -136,17 +137,17 @@ class StudentCourse(_Base):
     """A roster student's course record, to fill the student's account (seed step 2a-5 / 2b-4)."""
 
     reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
-    ssid: Series[Str] = _pii("SSID", str_matches=SSID)
-    school_code: Series[Str] = _f("school of course delivery", str_matches=SCHOOL)
-    academic_year: Series[Str] = _f("academic year ID", str_matches=YEAR)
-    academic_term_code: Series[Str] = _f("academic term", nullable=True)
-    local_course_id: Series[Str] = _f("local course ID")
-    course_name: Series[Str] = _f("course name", nullable=True)
-    state_course_code: Series[Str] = _f("state course code", nullable=True)
-    ag_subject_area: Series[Str] = _f("UC/CSU a-g admission requirement code", isin=AG_CODES, nullable=True)
-    credits_attempted: Series[float] = _f("credits attempted", nullable=True)
-    credits_earned: Series[float] = _f("credits earned", nullable=True)
-    final_grade: Series[Str] = _f("final grade", nullable=True)
+    ssid: Series[Str] = _pii("SSID", source="registration_roster.ssid", str_matches=SSID)
+    school_code: Series[Str] = _f("school of course delivery", source="calpads_scsc.school_of_course_delivery", str_matches=SCHOOL)
+    academic_year: Series[Str] = _f("academic year ID", source="calpads_scsc.academic_year_id", str_matches=YEAR)
+    academic_term_code: Series[Str] = _f("academic term", source="calpads_scsc.academic_term_code", nullable=True)
+    local_course_id: Series[Str] = _f("local course ID", source="calpads_scsc.local_course_id")
+    course_name: Series[Str] = _f("course name", source="crse_courses.course_name", nullable=True)
+    state_course_code: Series[Str] = _f("state course code", source="crse_courses.state_course_code", nullable=True)
+    ag_subject_area: Series[Str] = _f("UC/CSU a-g admission requirement code", source="calpads_scsc.uc_csu_admission_requirement_code", isin=AG_CODES, nullable=True)
+    credits_attempted: Series[float] = _f("credits attempted", source="calpads_scsc.student_credits_attempted", nullable=True)
+    credits_earned: Series[float] = _f("credits earned", source="calpads_scsc.student_credits_earned", nullable=True)
+    final_grade: Series[Str] = _f("final grade", source="calpads_scsc.student_course_final_grade", nullable=True)
 
 
 # --------------------------------------------------------------------------- platform sharing
@@ -154,31 +155,31 @@ class StatewideSubmission(_Base):
     """Course data and SSID sent to one statewide system, on application, with consent in force."""
 
     reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
-    receiving_system: Series[Str] = _f("UC | CSU | CCC", isin=SYSTEMS)
-    ssid: Series[Str] = _pii("SSID", str_matches=SSID)
-    application_submitted_at: Series[pa.DateTime] = _f("when the application was submitted")
-    school_code: Series[Str] = _f("school of course delivery", str_matches=SCHOOL)
-    academic_year: Series[Str] = _f("academic year ID", str_matches=YEAR)
-    academic_term_code: Series[Str] = _f("academic term", nullable=True)
-    local_course_id: Series[Str] = _f("local course ID")
-    course_name: Series[Str] = _f("course name", nullable=True)
-    ag_subject_area: Series[Str] = _f("a-g code", isin=AG_CODES, nullable=True)
-    credits_earned: Series[float] = _f("credits earned", nullable=True)
-    final_grade: Series[Str] = _f("final grade", nullable=True)
+    receiving_system: Series[Str] = _f("UC | CSU | CCC", source="platform_activity.system", isin=SYSTEMS)
+    ssid: Series[Str] = _pii("SSID", source="student_courses.ssid", str_matches=SSID)
+    application_submitted_at: Series[pa.DateTime] = _f("when the application was submitted", source="platform_activity.submitted_at")
+    school_code: Series[Str] = _f("school of course delivery", source="student_courses.school_code", str_matches=SCHOOL)
+    academic_year: Series[Str] = _f("academic year ID", source="student_courses.academic_year", str_matches=YEAR)
+    academic_term_code: Series[Str] = _f("academic term", source="student_courses.academic_term_code", nullable=True)
+    local_course_id: Series[Str] = _f("local course ID", source="student_courses.local_course_id")
+    course_name: Series[Str] = _f("course name", source="student_courses.course_name", nullable=True)
+    ag_subject_area: Series[Str] = _f("a-g code", source="student_courses.ag_subject_area", isin=AG_CODES, nullable=True)
+    credits_earned: Series[float] = _f("credits earned", source="student_courses.credits_earned", nullable=True)
+    final_grade: Series[Str] = _f("final grade", source="student_courses.final_grade", nullable=True)
 
 
 class CdeExtractRow(_Base):
     """Account data for CDE, one row per student on a current roster who has a platform account."""
 
-    ssid: Series[Str] = _pii("SSID", str_matches=SSID)
+    ssid: Series[Str] = _pii("SSID", source="registration_roster.ssid", str_matches=SSID)
     reporting_lea: Series[Str] = _f("7-digit reporting LEA code", str_matches=LEA)
-    registered_at: Series[pa.DateTime] = _f("account registration time")
-    uc_application_submitted_at: Series[pa.DateTime] = _f("UC application submitted", nullable=True)
-    csu_application_submitted_at: Series[pa.DateTime] = _f("CSU application submitted", nullable=True)
-    ccc_application_submitted_at: Series[pa.DateTime] = _f("CCC application submitted", nullable=True)
-    planning_items: Series[pd.Int64Dtype] = _f("college and career planning items recorded", ge=0)
-    activities_completed: Series[pd.Int64Dtype] = _f("lessons and activities completed", ge=0)
-    last_activity_at: Series[pa.DateTime] = _f("latest completed activity", nullable=True)
+    registered_at: Series[pa.DateTime] = _f("account registration time", source="platform_activity.registered_at")
+    uc_application_submitted_at: Series[pa.DateTime] = _f("UC application submitted", source="platform_activity.submitted_at", nullable=True)
+    csu_application_submitted_at: Series[pa.DateTime] = _f("CSU application submitted", source="platform_activity.submitted_at", nullable=True)
+    ccc_application_submitted_at: Series[pa.DateTime] = _f("CCC application submitted", source="platform_activity.submitted_at", nullable=True)
+    planning_items: Series[pd.Int64Dtype] = _f("college and career planning items recorded", source="platform_activity.item", ge=0)
+    activities_completed: Series[pd.Int64Dtype] = _f("lessons and activities completed", source="platform_activity.activity", ge=0)
+    last_activity_at: Series[pa.DateTime] = _f("latest completed activity", source="platform_activity.completed_at", nullable=True)
 
     class Config:
         unique = ["ssid"]
@@ -318,6 +319,26 @@ def table_schema(model: type[pa.DataFrameModel]):
     return TableSchema(columns=cols)
 
 
+def sources(model: type[pa.DataFrameModel]) -> dict[str, list[tuple[str, str]]]:
+    """Where each column comes from: ``{column: [(asset, column), ...]}`` (columns with a known source)."""
+    out = {}
+    for name, col in _schema(model).columns.items():
+        src = (col.metadata or {}).get("source")
+        if src:
+            out[name] = [tuple(part.strip().split(".", 1)) for part in src.split(",")]
+    return out
+
+
+def column_lineage(model: type[pa.DataFrameModel]):
+    """The contract's sources as Dagster ``dagster/column_lineage`` (stored by open-source Dagster; drawn by
+    Dagster+ only, so the data dictionary lists the same sources for everyone)."""
+    from dagster import AssetKey, TableColumnDep, TableColumnLineage
+
+    return TableColumnLineage(deps_by_column={
+        col: [TableColumnDep(asset_key=AssetKey(asset), column_name=name) for asset, name in deps]
+        for col, deps in sources(model).items()})
+
+
 def secure_view_ddl(model: type[pa.DataFrameModel], source_table: str, view_name: str) -> str:
     """Snowflake secure view exposing exactly the contract's columns (column-level restriction)."""
     cols = ",\n    ".join(columns(model))
@@ -384,9 +405,12 @@ def data_dictionary_markdown() -> str:
     for asset, model in [*CONTRACTS.items(), *((f"platform/{k}", m) for k, m in PLATFORM_CONTRACTS.items())]:
         doc = (model.__doc__ or "").strip()
         out += [f"## `{asset}` ({'non-PII' if is_non_pii(model) else 'student data'})", "", doc, "",
-                "| column | type | PII | nullable | description |", "|---|---|---|---|---|"]
+                "| column | type | PII | nullable | from | description |", "|---|---|---|---|---|---|"]
+        src = sources(model)
         for name, col in _schema(model).columns.items():
             pii = "yes" if (col.metadata or {}).get("pii") else ""
-            out.append(f"| `{name}` | {_type_name(col)} | {pii} | {'yes' if col.nullable else ''} | {col.description or ''} |")
+            origin = ", ".join(f"`{a}.{c}`" for a, c in src.get(name, []))
+            out.append(f"| `{name}` | {_type_name(col)} | {pii} | {'yes' if col.nullable else ''} | {origin} | "
+                       f"{col.description or ''} |")
         out.append("")
     return "\n".join(out)

@@ -65,3 +65,22 @@ def test_sensors_run_by_default_and_target_the_student_flow():
     assert targeted == {"optin_students", "registration_roster", "student_courses", "statewide_submissions",
                         "lea_reports", "crse_courses", "cmp_match_results"}
     assert defs.resolve_sensor_def("platform_activity_sensor").default_status == DefaultSensorStatus.RUNNING
+
+
+def test_column_lineage_names_real_upstream_assets_and_the_roster_pii_comes_from_sinf():
+    from ccgi_assets import contracts as c
+    from ccgi_assets.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    for name, model in c.CONTRACTS.items():
+        node = graph.get(AssetKey(name))
+        lineage = node.metadata.get("dagster/column_lineage")
+        for col, deps in c.sources(model).items():
+            assert col in c.columns(model)
+            for asset, _ in deps:
+                assert AssetKey(asset) in node.parent_keys or asset in {"optin_landing"}, (name, col, asset)
+        if lineage is not None:
+            assert set(lineage.deps_by_column) == set(c.sources(model))
+    roster = c.sources(c.RegistrationRoster)
+    assert {roster[col][0][0] for col in ("legal_first_name", "legal_last_name", "birth_date", "gender_code")} == {
+        "calpads_sinf"}

@@ -23,7 +23,7 @@ def _by_lea(df: pd.DataFrame, keys: list[str]) -> dict[str, pd.DataFrame]:
 
 
 def _meta(model, partitioned=True):
-    meta = {"dagster/column_schema": c.table_schema(model), "contract": model.__name__}
+    meta = {"dagster/column_schema": c.table_schema(model), "dagster/column_lineage": c.column_lineage(model), "contract": model.__name__}
     if partitioned:
         meta["partition_expr"] = "reporting_lea"
     return meta

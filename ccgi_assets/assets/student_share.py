@@ -27,7 +27,7 @@ PARTITIONED = dict(
 
 
 def _meta(model, **extra):
-    return {"dagster/column_schema": c.table_schema(model), "partition_expr": "reporting_lea",
+    return {"dagster/column_schema": c.table_schema(model), "dagster/column_lineage": c.column_lineage(model), "partition_expr": "reporting_lea",
             "contract": model.__name__, **extra}
 
 
