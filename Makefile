@@ -43,8 +43,10 @@ ui: env
 lock: env
 	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 -o requirements.lock
 
+## the benchmarks at their quick sizes (state scale: see each script's --help)
 bench: env
-	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	for b in calpads generate matching platform; do echo "== bench_$$b"; $(BIN)/python bench/bench_$$b.py || exit 1; done
+	$(BIN)/python bench/bench_student_flow.py --students 100000 --leas 50
 
 dictionary: env
 	$(BIN)/ccgi dictionary --out docs/data_dictionary.md
