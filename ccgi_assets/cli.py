@@ -132,6 +132,13 @@ def cmd_dictionary(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    from dagster import BetaWarning, PreviewWarning
+
+    # BackfillPolicy is "beta" in Dagster 1.13: said once here, not once per asset
+    warnings.filterwarnings("ignore", category=BetaWarning)
+    warnings.filterwarnings("ignore", category=PreviewWarning)
     parser = argparse.ArgumentParser(prog="ccgi", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("generate", help="write a synthetic, deterministic CALPADS/CMP/opt-in/platform data set")

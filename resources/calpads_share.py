@@ -149,9 +149,11 @@ class LocalCalpadsShare(CalpadsShare):
                 figures[rt] = {"files": len(files), "rows_loaded": int(report.rows_loaded), "rows_rejected": rejected,
                                "reloaded": True, "rejected_by_rule": report.rejected_by_rule}
                 if rejected:
+                    where = "; ".join(f"{f}: {n} {rule}" for (f, rule), n in sorted(report.rejected.items()))
+                    first = report.first_error
                     get_dagster_logger().warning(
-                        f"CALPADS {rt}: {rejected} malformed rows skipped "
-                        f"({', '.join(f'{k}: {v}' for k, v in sorted(report.rejected_by_rule.items()))})"
+                        f"CALPADS {rt}: {rejected} malformed row(s) skipped ({where})"
+                        + (f"; first at {first[0]} line {first[1]} ({first[2]})" if first else "")
                     )
         return figures
 
