@@ -101,9 +101,20 @@ def _fmt(v, measure: str) -> str:
     return str(int(v)) if v.is_integer() else f"{v:.1f}"
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv(df: pd.DataFrame) -> str:
+    """CSV for a person's spreadsheet: a text cell that a spreadsheet would run as a formula (a course name
+    starting with ``=``, ``+``, ``-`` or ``@``) gets a leading apostrophe, as OWASP advises."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            text = out[col].astype("string")
+            risky = text.str.startswith(_FORMULA_START).fillna(False) & ~text.str.fullmatch(r"-?\d+(\.\d+)?").fillna(False)
+            out[col] = text.where(~risky, "'" + text)
     buf = io.StringIO()
-    df.to_csv(buf, index=False, lineterminator="\n")
+    out.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
 
 

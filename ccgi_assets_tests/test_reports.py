@@ -362,3 +362,14 @@ def test_unmatched_cmp_reasons_from_the_matcher_are_explained(sample):
     rows = parse(report.html).rows["table-cmp-not-in-calpads"]
     assert [r[4] for r in rows] == [REASON_TEXT["no_calpads_course_matched"], REASON_TEXT["tied_in_ambiguous_match"]]
     assert all(r["reason_text"] for r in _csv_rows(report.csvs["cmp_courses_not_in_calpads.csv"]))
+
+
+def test_a_course_name_a_spreadsheet_would_run_as_a_formula_is_defused_in_the_csvs(sample):
+    roster, matches, unmatched, figures, _ = sample
+    evil = matches.copy()
+    evil.loc[evil["match_status"] == "not_on_cmp", "course_name"] = '=HYPERLINK("http://x","click")'
+    report = render_lea_report(LEA, evil, unmatched, figures, WHEN)
+    rows = _csv_rows(report.csvs["courses_needing_action.csv"])
+    names = [r["course_name"] for r in rows]
+    assert "'=HYPERLINK(\"http://x\",\"click\")" in names
+    assert not any(n.startswith("=") for n in names)
