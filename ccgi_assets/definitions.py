@@ -10,7 +10,7 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 from ccgi_assets.assets import ASSETS, SOURCES
 from ccgi_assets.partitions import lea_partitions
 from resources import build_resources
-from sensors import optin_list_sensor, platform_activity_sensor
+from sensors import course_catalog_sensor, optin_list_sensor, platform_activity_sensor
 
 #: Diagram 1: the course catalog share and its match against the CMP list (not partitioned).
 course_catalog_job = define_asset_job("course_catalog_job", AssetSelection.groups("course_catalog_share"))
@@ -27,7 +27,7 @@ cde_extract_job = define_asset_job("cde_extract_job", AssetSelection.assets("cde
 defs = Definitions(
     assets=[*SOURCES, *ASSETS],
     jobs=[course_catalog_job, lea_student_flow_job, cde_extract_job],
-    sensors=[optin_list_sensor, platform_activity_sensor],
+    sensors=[course_catalog_sensor, optin_list_sensor, platform_activity_sensor],
     resources=build_resources(),
     # The embedded DuckDB warehouse is one file with one writer: steps run in one process, one after another.
     executor=in_process_executor,

@@ -162,3 +162,29 @@ def test_the_landing_zone_can_be_object_storage(tmp_path):
         assert not tick(instance, res, first.cursor).run_requests
         p.write_text("SSID\n1000000001\n1000000002\n")
         assert [r.partition_key for r in lea_runs(tick(instance, res, first.cursor))] == [LEA]
+
+
+def test_a_changed_course_share_or_cmp_list_rebuilds_the_course_catalog_once(tmp_path):
+    from resources import CmpSource, LocalCalpadsShare
+    from sensors import course_catalog_sensor
+
+    crse = tmp_path / "share" / "CRSE" / f"{LEA}.txt"
+    crse.parent.mkdir(parents=True)
+    crse.write_text("CRSE^^...\n")
+    cmp = tmp_path / "cmp" / "cmp_2025-2026.csv"
+    cmp.parent.mkdir()
+    cmp.write_text("cmp_course_id\n")
+    res = {"calpads": LocalCalpadsShare(home=str(tmp_path)), "cmp": CmpSource(root=str(tmp_path / "cmp"))}
+
+    def run(cursor):
+        with instance_for_test() as instance:
+            return course_catalog_sensor(build_sensor_context(instance=instance, cursor=cursor, resources=res))
+
+    first = run(None)
+    assert [set(r.asset_selection) for r in first.run_requests] == [{AssetKey("crse_courses"), AssetKey("cmp_match_results")}]
+    assert not run(first.cursor).run_requests
+    cmp.write_text("cmp_course_id\nX\n")
+    after_cmp = run(first.cursor)
+    assert len(after_cmp.run_requests) == 1
+    crse.write_text("CRSE^^...\nCRSE^^...\n")
+    assert len(run(after_cmp.cursor).run_requests) == 1

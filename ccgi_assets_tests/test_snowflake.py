@@ -112,3 +112,10 @@ def test_previous_partition_rows_are_read_back_for_removal_counts(sf):
     sf.execute("CREATE TABLE CCGI.CCGI.OPTIN_STUDENTS (REPORTING_LEA VARCHAR, SSID VARCHAR)")
     sf.execute("INSERT INTO CCGI.CCGI.OPTIN_STUDENTS VALUES ('0100001', '1000000001'), ('0200002', '1000000002')")
     assert wh.previous_keys("optin_students", "0100001") == {"1000000001"}
+
+
+def test_the_share_fingerprint_comes_from_snowflakes_table_metadata(sf, small_home):
+    share = SnowflakeCalpadsShare(database="CALPADS_SHARE", **CREDS)
+    assert share.fingerprint("CRSE") == ""  # not shared yet
+    load_share(sf, small_home, "CRSE")
+    assert share.fingerprint("CRSE") != ""

@@ -79,6 +79,10 @@ class CalpadsShare(ConfigurableResource):
         """Make the record types queryable; return load figures (counts only)."""
         return {}
 
+    def fingerprint(self, record_type: str) -> str:
+        """Changes whenever the record type's data in the share changes (sensors compare it)."""
+        raise NotImplementedError
+
     def leas(self) -> list[str]:
         """Reporting LEAs that have submitted enrollment (SENR) data."""
         self.prepare(["SENR"])
@@ -110,6 +114,9 @@ class LocalCalpadsShare(CalpadsShare):
     def files(self, record_type: str) -> list[Path]:
         folder = Path(self.home) / "share" / record_type
         return sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith("."))
+
+    def fingerprint(self, record_type: str) -> str:
+        return self._fingerprint(self.files(record_type))
 
     def _fingerprint(self, files: list[Path]) -> str:
         h = hashlib.sha256()
@@ -175,6 +182,14 @@ class SnowflakeCalpadsShare(CalpadsShare, SnowflakeConnected):
 
     def relation(self, record_type: str) -> str:
         return f"{self.database}.{self.schema_}.{record_type}"
+
+    def fingerprint(self, record_type: str) -> str:
+        sql = (f"SELECT last_altered, row_count FROM {self.database}.INFORMATION_SCHEMA.TABLES "
+               "WHERE table_schema = %(schema)s AND table_name = %(table)s")
+        with self.snowflake_connection() as conn:
+            cur = conn.cursor()
+            cur.execute(sql, {"schema": self.schema_, "table": record_type})
+            return "|".join(str(v) for v in (cur.fetchone() or ()))
 
     def _run(self, sql: str, params: dict[str, Any], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         from snowflake.connector.pandas_tools import write_pandas

@@ -35,6 +35,17 @@ class CmpSource(ConfigurableResource):
 
         return read_cmp_dir(Path(self.root))
 
+    def fingerprint(self) -> str:
+        """Changes whenever a CMP export is added, replaced or removed."""
+        root = _path(self.root)
+        if not root.exists():
+            return ""
+        parts = []
+        for p in sorted(root.glob("*.csv"), key=lambda p: p.name):
+            st = p.stat()
+            parts.append(f"{p.name}:{st.st_size}:{getattr(st, 'st_mtime_ns', st.st_mtime)}")
+        return "|".join(parts)
+
 
 class ParticipationConfig(ConfigurableResource):
     """``lea_participation.csv``: ``reporting_lea,model`` with model ``opt_in`` or ``statewide``."""
