@@ -188,3 +188,40 @@ def test_a_changed_course_share_or_cmp_list_rebuilds_the_course_catalog_once(tmp
     assert len(after_cmp.run_requests) == 1
     crse.write_text("CRSE^^...\nCRSE^^...\n")
     assert len(run(after_cmp.cursor).run_requests) == 1
+
+
+def test_after_ccgi_run_the_sensors_first_ticks_request_nothing_already_done(small_home, monkeypatch):
+    """`make run` then `make ui`: the sensors start with empty cursors but the runs already took every input in;
+    a list that lands afterwards still triggers."""
+    import pandas as pd
+    from dagster import materialize
+
+    from ccgi_assets.assets import ASSETS, SOURCES
+    from resources import local_resources
+    from sensors import course_catalog_sensor
+
+    models = pd.read_csv(small_home / "config" / "lea_participation.csv", dtype=str)
+    leas = sorted(models["reporting_lea"])
+    res = local_resources(small_home)
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions(lea_partitions.name, leas)
+        materialize([*SOURCES, *ASSETS], selection=["crse_courses", "cmp_match_results"], resources=res,
+                    instance=instance)
+        for lea in leas:
+            materialize([*SOURCES, *ASSETS], selection=["optin_students", "registration_roster", "student_courses",
+                                                        "statewide_submissions", "lea_reports"],
+                        partition_key=lea, resources=res, instance=instance)
+
+        def first_tick(sensor):
+            return sensor(build_sensor_context(instance=instance, resources=res))
+
+        assert not first_tick(optin_list_sensor).run_requests
+        assert not first_tick(platform_activity_sensor).run_requests
+        assert not first_tick(course_catalog_sensor).run_requests
+
+        lea = models.loc[models["model"] == "opt_in", "reporting_lea"].iloc[0]
+        monkeypatch.setenv("CCGI_OPTIN_SETTLE_SECONDS", "0")
+        time.sleep(0.05)
+        drop_list(small_home / "landing" / "optin", lea, "optin_later.csv", ["1000000001"], age=0)
+        later = first_tick(optin_list_sensor)
+        assert [r.partition_key for r in lea_runs(later)] == [lea]

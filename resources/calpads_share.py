@@ -83,6 +83,10 @@ class CalpadsShare(ConfigurableResource):
         """Changes whenever the record type's data in the share changes (sensors compare it)."""
         raise NotImplementedError
 
+    def last_modified(self, record_type: str) -> float:
+        """When the record type's data last changed, seconds since the epoch (0 when unknown: always newer)."""
+        return 0.0
+
     def leas(self) -> list[str]:
         """Reporting LEAs that have submitted enrollment (SENR) data."""
         self.prepare(["SENR"])
@@ -117,6 +121,9 @@ class LocalCalpadsShare(CalpadsShare):
 
     def fingerprint(self, record_type: str) -> str:
         return self._fingerprint(self.files(record_type))
+
+    def last_modified(self, record_type: str) -> float:
+        return max((p.stat().st_mtime for p in self.files(record_type)), default=0.0)
 
     def _fingerprint(self, files: list[Path]) -> str:
         h = hashlib.sha256()

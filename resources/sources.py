@@ -35,6 +35,11 @@ class CmpSource(ConfigurableResource):
 
         return read_cmp_dir(Path(self.root))
 
+    def last_modified(self) -> float:
+        """Latest modification time of the CMP exports (0 when none)."""
+        root = _path(self.root)
+        return max((p.stat().st_mtime for p in root.glob("*.csv")), default=0.0) if root.exists() else 0.0
+
     def fingerprint(self) -> str:
         """Changes whenever a CMP export is added, replaced or removed."""
         root = _path(self.root)
@@ -141,6 +146,11 @@ class PlatformSource(ConfigurableResource):
             empty = pd.DataFrame({c: pd.Series(dtype="string") for c in columns(model)})
             return validate(empty, model)
         return pd.concat(frames, ignore_index=True)
+
+    def last_modified(self, lea: str) -> float:
+        """Latest modification time of the LEA's platform files (0 when none)."""
+        folder = _path(self.root) / lea
+        return max((p.stat().st_mtime for p in folder.glob("*.csv")), default=0.0) if folder.exists() else 0.0
 
     def fingerprint(self, lea: str) -> str:
         """Changes whenever any of the LEA's platform files changes (used by automation)."""

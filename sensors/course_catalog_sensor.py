@@ -6,6 +6,7 @@ import json
 from dagster import AssetKey, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, sensor
 
 from resources import CalpadsShare, CmpSource
+from sensors._state import materialized_since
 
 COURSE_CATALOG = [AssetKey("crse_courses"), AssetKey("cmp_match_results")]
 
@@ -22,6 +23,10 @@ def course_catalog_sensor(context: SensorEvaluationContext, calpads: CalpadsShar
     now = {"crse": calpads.fingerprint("CRSE"), "cmp": cmp.fingerprint()}
     if now == seen or not now["crse"]:
         return SensorResult(skip_reason="course share and CMP list unchanged", cursor=json.dumps(now))
+    changed_at = max(calpads.last_modified("CRSE"), cmp.last_modified())
+    if not seen and changed_at > 0 and materialized_since(context.instance, "cmp_match_results", changed_at):
+        return SensorResult(skip_reason="the course catalog already reflects the share and CMP list",
+                            cursor=json.dumps(now))
     changed = sorted(k for k in now if now[k] != seen.get(k))
     context.log.info(f"changed: {', '.join(changed)}")
     return SensorResult(

@@ -17,6 +17,7 @@ from dagster import (AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, 
                      SkipReason, sensor)
 
 from ccgi_assets.partitions import lea_partitions
+from sensors._state import materialized_since
 from resources import LandingZone, ParticipationConfig
 
 STUDENT_FLOW = AssetSelection.assets("optin_students", "registration_roster", "student_courses",
@@ -62,8 +63,12 @@ def optin_list_sensor(context: SensorEvaluationContext, landing: LandingZone,
             version = _version(path)
             if seen.get(key) == version:
                 continue
-            if now - path.stat().st_mtime < settle:
+            mtime = path.stat().st_mtime
+            if now - mtime < settle:
                 continue  # still being written: take it on a later tick
+            if key not in seen and lea in existing and materialized_since(context.instance, "optin_students", mtime, lea):
+                seen[key] = version  # a run already took this version in (e.g. `ccgi run` before `make ui`)
+                continue
             changed.append((key, version))
         if not changed:
             continue
@@ -80,6 +85,8 @@ def optin_list_sensor(context: SensorEvaluationContext, landing: LandingZone,
         if model != "statewide" or lea in statewide_seen:
             continue
         statewide_seen.add(lea)
+        if lea in existing and materialized_since(context.instance, "optin_students", 0, lea):
+            continue  # already shared (e.g. by `ccgi run`)
         if lea not in existing:
             new_leas.append(lea)
             existing.add(lea)

@@ -11,6 +11,7 @@ from dagster import (AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, 
                      SensorResult, sensor)
 
 from ccgi_assets.partitions import lea_partitions
+from sensors._state import materialized_since
 from resources import PlatformSource
 
 PER_LEA = [AssetKey("statewide_submissions"), AssetKey("lea_reports")]
@@ -34,6 +35,9 @@ def platform_activity_sensor(context: SensorEvaluationContext, platform: Platfor
             continue
         if lea not in partitions:
             continue  # not yet a shared LEA: its student flow will pick the activity up when it starts
+        if lea not in cursor and materialized_since(context.instance, "lea_reports", platform.last_modified(lea), lea):
+            cursor[lea] = fp  # the LEA's report already reflects these files (e.g. `ccgi run` before `make ui`)
+            continue
         cursor[lea] = fp
         changed.append(lea)
         requests.append(RunRequest(run_key=f"platform:{lea}:{fp}", partition_key=lea, asset_selection=PER_LEA,
