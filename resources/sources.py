@@ -25,6 +25,33 @@ def _path(root: str) -> UPath:
     return UPath(root)
 
 
+def _lea_dirs(root: str) -> list[UPath]:
+    """The sub-folders of ``root`` named by a 7-digit LEA code, in code order."""
+    r = _path(root)
+    if not r.exists():
+        return []
+    return sorted((p for p in r.iterdir() if p.is_dir() and len(p.name) == 7 and p.name.isdigit()),
+                  key=lambda p: p.name)
+
+
+def _csv_files(folder: UPath) -> list[UPath]:
+    return sorted(folder.glob("*.csv"), key=lambda p: p.name) if folder.exists() else []
+
+
+def files_fingerprint(files: list[UPath]) -> str:
+    """Changes whenever one of ``files`` is added, replaced or removed (name, size, modification time)."""
+    parts = []
+    for p in files:
+        st = p.stat()
+        parts.append(f"{p.name}:{st.st_size}:{getattr(st, 'st_mtime_ns', st.st_mtime)}")
+    return "|".join(parts)
+
+
+def last_modified(files: list[UPath]) -> float:
+    """Latest modification time of ``files`` (0 when none)."""
+    return max((p.stat().st_mtime for p in files), default=0.0)
+
+
 class CmpSource(ConfigurableResource):
     """UC A-G Course Management Portal exports: every ``*.csv`` under ``root``."""
 
@@ -37,19 +64,11 @@ class CmpSource(ConfigurableResource):
 
     def last_modified(self) -> float:
         """Latest modification time of the CMP exports (0 when none)."""
-        root = _path(self.root)
-        return max((p.stat().st_mtime for p in root.glob("*.csv")), default=0.0) if root.exists() else 0.0
+        return last_modified(_csv_files(_path(self.root)))
 
     def fingerprint(self) -> str:
         """Changes whenever a CMP export is added, replaced or removed."""
-        root = _path(self.root)
-        if not root.exists():
-            return ""
-        parts = []
-        for p in sorted(root.glob("*.csv"), key=lambda p: p.name):
-            st = p.stat()
-            parts.append(f"{p.name}:{st.st_size}:{getattr(st, 'st_mtime_ns', st.st_mtime)}")
-        return "|".join(parts)
+        return files_fingerprint(_csv_files(_path(self.root)))
 
 
 class ParticipationConfig(ConfigurableResource):
@@ -85,11 +104,7 @@ class LandingZone(ConfigurableResource):
     root: str
 
     def lea_folders(self) -> dict[str, UPath]:
-        root = _path(self.root)
-        if not root.exists():
-            return {}
-        return {p.name: p for p in sorted(root.iterdir(), key=lambda p: p.name)
-                if p.is_dir() and len(p.name) == 7 and p.name.isdigit()}
+        return {p.name: p for p in _lea_dirs(self.root)}
 
     def list_files(self, lea: str) -> list[UPath]:
         from ccgi_assets.optin import is_list_file
@@ -112,10 +127,7 @@ class PlatformSource(ConfigurableResource):
     root: str
 
     def lea_folders(self) -> list[str]:
-        root = _path(self.root)
-        if not root.exists():
-            return []
-        return sorted(p.name for p in root.iterdir() if p.is_dir() and len(p.name) == 7 and p.name.isdigit())
+        return [p.name for p in _lea_dirs(self.root)]
 
     def read(self, kind: str, leas: list[str] | None = None) -> pd.DataFrame:
         """One kind of activity for the given LEAs (all when None), with a ``reporting_lea`` column, checked
@@ -147,17 +159,14 @@ class PlatformSource(ConfigurableResource):
             return validate(empty, model)
         return pd.concat(frames, ignore_index=True)
 
+    def _files(self, lea: str) -> list[UPath]:
+        folder = _path(self.root) / lea
+        return [p for kind in PLATFORM_KINDS if (p := folder / f"{kind}.csv").exists()]
+
     def last_modified(self, lea: str) -> float:
         """Latest modification time of the LEA's platform files (0 when none)."""
-        folder = _path(self.root) / lea
-        return max((p.stat().st_mtime for p in folder.glob("*.csv")), default=0.0) if folder.exists() else 0.0
+        return last_modified(self._files(lea))
 
     def fingerprint(self, lea: str) -> str:
         """Changes whenever any of the LEA's platform files changes (used by automation)."""
-        parts = []
-        for kind in PLATFORM_KINDS:
-            p = _path(self.root) / lea / f"{kind}.csv"
-            if p.exists():
-                st = p.stat()
-                parts.append(f"{kind}:{st.st_size}:{getattr(st, 'st_mtime_ns', st.st_mtime)}")
-        return "|".join(parts)
+        return files_fingerprint(self._files(lea))
