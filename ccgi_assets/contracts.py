@@ -151,6 +151,19 @@ class StudentCourse(_Base):
 
 
 # --------------------------------------------------------------------------- platform sharing
+class VerifiedAccount(_Base):
+    """A CaliforniaColleges.edu account whose SSID, local student ID and birth date equal the student's row on
+    the LEA's current registration roster (seed 2a step 4 / 2b step 3). Only verified accounts count anywhere
+    downstream: submissions, the CDE extract and the LEA report's registrations."""
+
+    reporting_lea: Series[Str] = _f("7-digit reporting LEA code", source="registration_roster.reporting_lea", str_matches=LEA)
+    ssid: Series[Str] = _pii("SSID of the verified account", source="registration_roster.ssid,platform_activity.ssid", str_matches=SSID)
+    registered_at: Series[pa.DateTime] = _f("earliest registration of a verified account", source="platform_activity.registered_at")
+
+    class Config:
+        unique = ["reporting_lea", "ssid"]
+
+
 class StatewideSubmission(_Base):
     """Course data and SSID sent to one statewide system, on application, with consent in force."""
 
@@ -199,10 +212,13 @@ class LeaReportFigure(_Base):
 
 # --------------------------------------------------------------------------- the platform source
 class PlatformAccount(_Base):
-    """A student's CaliforniaColleges.edu account (platform source)."""
+    """A student's CaliforniaColleges.edu account: what the student entered when registering (platform source).
+    Entered values are claims until ``verified_accounts`` checks them against the LEA's roster."""
 
     ssid: Series[Str] = _pii("SSID the student registered with", str_matches=SSID)
-    registered_at: Series[pa.DateTime] = _f("when the account was verified against the roster")
+    local_student_id: Series[Str] = _pii("local student ID the student entered (a string: leading zeros count)")
+    birth_date: Series[pa.DateTime] = _pii("birth date the student entered (ISO YYYY-MM-DD)")
+    registered_at: Series[pa.DateTime] = _f("when the student registered")
     reporting_lea: Series[Str] = _f("the student's LEA on the platform", str_matches=LEA)
 
 
@@ -220,8 +236,10 @@ class PlatformConsent(_Base):
 
     ssid: Series[Str] = _pii("SSID", str_matches=SSID)
     system: Series[Str] = _f("UC | CSU | CCC", isin=SYSTEMS)
-    granted: Series[bool] = _f("true: consent granted; false: revoked")
-    recorded_at: Series[pa.DateTime] = _f("when the student gave or revoked consent")
+    granted: Series[pd.BooleanDtype] = _f("true: consent granted; false: revoked; null: the file's value could not "
+                                          "be read (true/false only), which withholds like a revocation", nullable=True)
+    recorded_at: Series[pa.DateTime] = _f("when the student gave or revoked consent (null: unreadable, withholds "
+                                          "until a later line of the file decides)", nullable=True)
     reporting_lea: Series[Str] = _f("the student's LEA", str_matches=LEA)
 
 
@@ -259,6 +277,7 @@ CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "optin_students": OptinStudent,
     "registration_roster": RegistrationRoster,
     "student_courses": StudentCourse,
+    "verified_accounts": VerifiedAccount,
     "statewide_submissions": StatewideSubmission,
     "cde_extract": CdeExtractRow,
     "lea_reports": LeaReportFigure,
@@ -343,6 +362,45 @@ def secure_view_ddl(model: type[pa.DataFrameModel], source_table: str, view_name
     """Snowflake secure view exposing exactly the contract's columns (column-level restriction)."""
     cols = ",\n    ".join(columns(model))
     return f"CREATE OR REPLACE SECURE VIEW {view_name} AS\nSELECT\n    {cols}\nFROM {source_table}"
+
+
+def sql_type(model: type[pa.DataFrameModel], column: str) -> str:
+    """The SQL type of a contract column (DuckDB and Snowflake both accept these names)."""
+    return {"timestamp": "TIMESTAMP", "boolean": "BOOLEAN", "integer": "BIGINT", "double": "DOUBLE",
+            "string": "VARCHAR"}[_type_name(_schema(model).columns[column])]
+
+
+def empty(model: type[pa.DataFrameModel]) -> pd.DataFrame:
+    """A frame with no rows and the contract's columns and types: "nothing" is a state, not a missing table."""
+    dtypes = {"timestamp": "datetime64[ns]", "boolean": "boolean", "integer": "Int64", "double": "float64",
+              "string": "string[pyarrow]"}
+    return pd.DataFrame({name: pd.Series(dtype=dtypes[_type_name(col)]) for name, col in _schema(model).columns.items()})
+
+
+def data_class(model: type[pa.DataFrameModel]) -> str:
+    """``non_pii`` (course shares), ``aggregate`` (reports: counts only) or ``student_pii``."""
+    if model is LeaReportFigure:
+        return "aggregate"
+    return "non_pii" if is_non_pii(model) else "student_pii"
+
+
+def asset_metadata(model: type[pa.DataFrameModel], partitioned: bool = True) -> dict:
+    """What every asset declares from its contract: Columns tab (PII tagged), column lineage, the contract's
+    name (the IO manager creates the table from it, even with no rows) and, when partitioned by LEA, the
+    column Dagster's IO manager replaces a partition by."""
+    meta = {"dagster/column_schema": table_schema(model), "dagster/column_lineage": column_lineage(model),
+            "contract": model.__name__}
+    if partitioned:
+        meta["partition_expr"] = "reporting_lea"
+    return meta
+
+
+def by_name(name: str) -> type[pa.DataFrameModel]:
+    """A contract by its class name (what ``asset_metadata`` stores as ``contract``)."""
+    for model in (*CONTRACTS.values(), *PLATFORM_CONTRACTS.values()):
+        if model.__name__ == name:
+            return model
+    raise KeyError(name)
 
 
 def select_allowed(df: pd.DataFrame, model: type[pa.DataFrameModel]) -> pd.DataFrame:

@@ -14,11 +14,12 @@ from sensors import course_catalog_sensor, optin_list_sensor, platform_activity_
 
 #: Diagram 1: the course catalog share and its match against the CMP list (not partitioned).
 course_catalog_job = define_asset_job("course_catalog_job", AssetSelection.groups("course_catalog_share"))
-#: Diagrams 2a/2b for one LEA partition: list -> roster -> courses -> submissions -> report.
+#: Diagrams 2a/2b for one LEA partition: list -> roster -> courses -> verified accounts -> submissions -> report,
+#: and the statewide CDE extract rebuilt in the same run (a roster change reaches CDE at once).
 lea_student_flow_job = define_asset_job(
     "lea_student_flow_job",
-    AssetSelection.assets("optin_students", "registration_roster", "student_courses", "statewide_submissions",
-                          "lea_reports"),
+    AssetSelection.assets("optin_students", "registration_roster", "student_courses", "verified_accounts",
+                          "statewide_submissions", "lea_reports", "cde_extract"),
     partitions_def=lea_partitions,
 )
 #: The statewide extract for CDE, over every LEA's roster.

@@ -77,7 +77,7 @@ __all__ = [
 
 RECORD_TYPES = ("SENR", "SINF", "CRSE", "SCSC")
 PLATFORM_FILES = {
-    "accounts": ["ssid", "registered_at"],
+    "accounts": ["ssid", "local_student_id", "birth_date", "registered_at"],
     "applications": ["ssid", "system", "submitted_at"],
     "consents": ["ssid", "system", "granted", "recorded_at"],
     "planning": ["ssid", "item_type", "item", "recorded_at"],
@@ -115,6 +115,8 @@ class GenerateTargets:
     opt_in_share: float = 0.70
     listed_share: float = 0.90
     registered_share: float = 0.60
+    #: registrations whose birth date or local ID has a typo (they fail verification)
+    registration_typo_share: float = 0.03
     dirty_row_rate: float = 1 / 200_000
     course_conflict_share: float = 0.01
     cmp_missing_share: float = 0.03
@@ -1586,7 +1588,10 @@ def _platform(S: _State, l: int, roster: np.ndarray, out: Path, rng: np.random.G
     reg_at = t0 + rng.integers(0, max(as_of_s - t0 - 30 * day, day), len(reg))
     ssid = _num(st["ssid"][reg], 10).to_numpy(zero_copy_only=False)
     frames: dict[str, dict[str, np.ndarray]] = {}
-    frames["accounts"] = ({"ssid": ssid, "registered_at": _iso(reg_at)})
+    # what the student entered when registering: their local ID and birth date (a few typos: not verified)
+    local = _local_ids(S, l, st["local"][reg]).to_numpy(zero_copy_only=False).astype(object)
+    born = np.datetime_as_string(st["birth"][reg].astype("datetime64[D]"), unit="D").astype(object)
+    frames["accounts"] = ({"ssid": ssid, "local_student_id": local, "birth_date": born, "registered_at": _iso(reg_at)})
     # applications: some grade-12 students apply to UC / CSU / CCC
     g12 = np.flatnonzero(st["grade"][reg] == 12)
     app_i, app_sys, app_at = [], [], []
@@ -1646,6 +1651,17 @@ def _platform(S: _State, l: int, roster: np.ndarray, out: Path, rng: np.random.G
     q_act = np.array(_ACTIVITIES, dtype=object)[rng.integers(0, len(_ACTIVITIES), len(q_i))]
     q_at = np.minimum(reg_at[q_i] + rng.integers(60, 150 * day, len(q_i)), as_of_s)
     frames["activities"] = ({"ssid": ssid[q_i], "activity": q_act, "completed_at": _iso(q_at)})
+    # registration typos, drawn last so the rest of the data set does not move: a day off in the birth date, or
+    # the local ID without its leading zeros (both fail verification, as they should)
+    typo = rng.random(len(reg))
+    off_day = typo < S.targets.registration_typo_share / 2
+    no_zeros = (typo >= S.targets.registration_typo_share / 2) & (typo < S.targets.registration_typo_share)
+    born = born.copy()
+    born[off_day] = np.datetime_as_string((st["birth"][reg][off_day] + 1).astype("datetime64[D]"), unit="D")
+    stripped = np.array([v.lstrip("0") or "0" for v in local[no_zeros]], dtype=object)
+    local = local.copy()
+    local[no_zeros] = stripped
+    frames["accounts"].update({"local_student_id": local, "birth_date": born})
     for name, cols in PLATFORM_FILES.items():
         rows[name] = rows.get(name, 0) + _write_plain_csv(folder / f"{name}.csv", {c: frames[name][c] for c in cols})
 

@@ -77,17 +77,6 @@ def _for_lea(df: pd.DataFrame, lea: str) -> pd.DataFrame:
     return df
 
 
-def _empty(model) -> pd.DataFrame:
-    schema = model.to_schema()
-    out = {}
-    for name, col in schema.columns.items():
-        t = str(col.dtype).lower()
-        out[name] = pd.Series(dtype="datetime64[ns]" if "datetime" in t else
-                              "boolean" if "bool" in t else "Int64" if "int" in t else
-                              "float64" if "float" in t else "string")
-    return pd.DataFrame(out)
-
-
 def _times(s: pd.Series) -> pd.Series:
     s = pd.to_datetime(s, errors="coerce")
     if getattr(s.dt, "tz", None) is not None:  # compare everything as naive UTC
@@ -109,8 +98,27 @@ def _latest_applications(applications: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- 2a-6 / 2b-5
+def verify_accounts(lea: str, roster: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """The LEA's verified accounts (seed 2a step 4 / 2b step 3): account rows in the LEA's platform folder whose
+    SSID, local student ID and birth date equal the student's row on the LEA's current roster
+    (:func:`ccgi_assets.registration.verified`, the one rule). An account for a student on another LEA's roster
+    is not verified here. One row per student, with the earliest registration among its verified account rows.
+    """
+    from ccgi_assets.registration import verified
+
+    acc = _for_lea(accounts, lea)
+    acc = acc[_times(acc["registered_at"]).notna().to_numpy()]
+    ok = verified(_for_lea(roster, lea), acc)
+    v = pd.DataFrame({"ssid": _s(acc["ssid"])[ok], "registered_at": _times(acc["registered_at"])[ok]})
+    if v.empty:
+        return c.validate(c.empty(c.VerifiedAccount), c.VerifiedAccount)
+    v = v.groupby("ssid", sort=True, observed=True)["registered_at"].min().reset_index().assign(reporting_lea=lea)
+    return c.validate(c.select_allowed(v, c.VerifiedAccount), c.VerifiedAccount)
+
+
 def statewide_submissions(lea: str, roster: pd.DataFrame, student_courses: pd.DataFrame,
-                          applications: pd.DataFrame, consents: pd.DataFrame) -> pd.DataFrame:
+                          applications: pd.DataFrame, consents: pd.DataFrame,
+                          verified_accounts: pd.DataFrame) -> pd.DataFrame:
     """SSID and course data one LEA's students send to each statewide system they applied to, with consent.
 
     Upon application submittal, and only with the student's consent to *that* system in force (seed 2a-6 / 2b-5):
@@ -127,8 +135,11 @@ def statewide_submissions(lea: str, roster: pd.DataFrame, student_courses: pd.Da
       event is what the student wants now.) Two events for one (ssid, system) at the same instant that disagree count
       as a revocation.
     * **Consent is per system.** A grant to CSU does not allow sending to UC.
-    * **On the roster.** A student not on this LEA's registration roster (opted out, or enrolled elsewhere now) is
-      not shared by the LEA and contributes nothing, whatever the platform holds.
+    * **On the roster, with a verified account.** A student not on this LEA's registration roster (opted out, or
+      enrolled elsewhere now) is not shared by the LEA and contributes nothing, whatever the platform holds; nor
+      does a student without a verified account (``verified_accounts``: SSID, local ID and birth date matched).
+    * **Unreadable consent withholds.** A consent event whose value could not be read (``granted`` null) counts
+      as a revocation: it never grants, and it withholds until a later readable grant.
 
     One row per student course per receiving system, sorted by system, SSID, school, year, term, local course ID.
     A consenting applicant without course records contributes no rows. Rows validated against
@@ -136,7 +147,8 @@ def statewide_submissions(lea: str, roster: pd.DataFrame, student_courses: pd.Da
     """
     roster = _for_lea(roster, lea)
     courses = _for_lea(student_courses, lea)
-    on_roster = _s(roster["ssid"]).dropna().unique()
+    on_roster = _s(roster["ssid"]).dropna()
+    on_roster = on_roster[_isin(on_roster, _s(_for_lea(verified_accounts, lea)["ssid"]).dropna())].unique()
 
     apps = _latest_applications(_for_lea(applications, lea))
     apps = apps[_isin(apps["ssid"], on_roster)]
@@ -163,7 +175,7 @@ def statewide_submissions(lea: str, roster: pd.DataFrame, student_courses: pd.Da
         sent = pd.DataFrame({"ssid": pd.Series(dtype="string"), "system": pd.Series(dtype="string"),
                              "submitted_at": pd.Series(dtype="datetime64[ns]")})
     if sent.empty or courses.empty:
-        return c.validate(_empty(c.StatewideSubmission), c.StatewideSubmission)
+        return c.validate(c.empty(c.StatewideSubmission), c.StatewideSubmission)
 
     crs = courses.assign(ssid=_s(courses["ssid"]))
     crs = crs[_isin(crs["ssid"], sent["ssid"])]
@@ -186,7 +198,10 @@ def submission_counts(df: pd.DataFrame) -> dict[str, dict[str, int]]:
 # --------------------------------------------------------------------------- 2a-7 / 2b-6
 def cde_extract(rosters: pd.DataFrame, accounts: pd.DataFrame, applications: pd.DataFrame,
                 planning: pd.DataFrame, activities: pd.DataFrame) -> pd.DataFrame:
-    """Account data for CDE: one row per student on a current roster who has a platform account.
+    """Account data for CDE: one row per student on a current roster who has a verified platform account.
+
+    ``accounts`` are the verified accounts (``verified_accounts``: SSID, local ID and birth date matched the
+    roster); an account that was never verified is not CDE's business and is not sent.
 
     ``rosters`` holds every participating LEA's registration roster. A student on no current roster — one who
     opted out, or whose most recent enrollment is in an LEA that does not take part — is excluded even when the
@@ -204,7 +219,7 @@ def cde_extract(rosters: pd.DataFrame, accounts: pd.DataFrame, applications: pd.
     acc_at = _times(accounts["registered_at"])
     keep = acc_ssid.notna().to_numpy() & acc_at.notna().to_numpy() & _isin(acc_ssid, r["ssid"])
     if not keep.any():
-        return c.validate(_empty(c.CdeExtractRow), c.CdeExtractRow)
+        return c.validate(c.empty(c.CdeExtractRow), c.CdeExtractRow)
     # every student is a position in the sorted SSIDs of the registered, rostered students; each platform frame is
     # mapped to positions once (Arrow hash lookup), then counted and maximised over integer codes
     ids = pc.unique(pa.array(acc_ssid[keep]))

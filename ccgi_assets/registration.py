@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 _DATE_FORMATS = (
@@ -59,16 +60,39 @@ def _norm_id(value) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
 
 
+def verified(roster: pd.DataFrame, accounts: pd.DataFrame) -> np.ndarray:
+    """For each account row (``ssid``, ``local_student_id``, ``birth_date``): True when exactly one row of
+    ``roster`` has this SSID, this local student ID (the string it is, surrounding blanks aside: leading zeros
+    count) and this birth date (compared as dates). Vectorized: one merge, no loop over students. A missing or
+    unreadable value on either side never matches.
+    """
+    def ids(x: pd.Series) -> pd.Series:
+        return x.astype("string").str.strip()
+
+    def dates(x: pd.Series) -> pd.Series:
+        if not pd.api.types.is_datetime64_any_dtype(x):
+            x = x.map(normalize_date)
+        return pd.to_datetime(x, errors="coerce").dt.normalize()
+
+    acc = pd.DataFrame({"ssid": ids(accounts["ssid"]), "local": ids(accounts["local_student_id"]),
+                        "born": dates(accounts["birth_date"]), "_row": np.arange(len(accounts))})
+    ros = pd.DataFrame({"ssid": ids(roster["ssid"]), "r_local": ids(roster["local_student_id"]),
+                        "r_born": dates(roster["birth_date"])}).dropna(subset=["ssid"])
+    ros = ros[ros["ssid"].str.len() > 0]
+    m = acc.merge(ros, on="ssid", how="inner")
+    ok = (m["local"].str.len() > 0) & (m["local"] == m["r_local"]) & m["born"].notna() & (m["born"] == m["r_born"])
+    ok = ok.fillna(False).astype(bool)
+    hits = m.loc[ok, "_row"].value_counts()
+    out = np.zeros(len(accounts), dtype=bool)
+    one = hits[hits == 1].index.to_numpy()
+    out[one] = True
+    return out
+
+
 def verify(roster: pd.DataFrame, ssid, local_student_id, birth_date) -> Verification:
     """Matched when exactly one roster row has this SSID, this local student ID (compared as the string it
-    is: leading zeros count) and this birth date; otherwise not matched."""
-    s, local, born = _norm_id(ssid), _norm_id(local_student_id), normalize_date(birth_date)
-    if not s or not local or born is None:
-        return NOT_MATCHED
-    rows = roster.loc[roster["ssid"].astype(str).str.strip() == s]
-    if rows.empty:
-        return NOT_MATCHED
-    ok = (rows["local_student_id"].astype(str).str.strip() == local) & (
-        pd.to_datetime(rows["birth_date"], errors="coerce").dt.date == born
-    )
-    return MATCHED if int(ok.sum()) == 1 else NOT_MATCHED
+    is: leading zeros count) and this birth date; otherwise not matched. The rule is :func:`verified`'s."""
+    born = normalize_date(birth_date)
+    one = pd.DataFrame({"ssid": [_norm_id(ssid)], "local_student_id": [_norm_id(local_student_id)],
+                        "birth_date": [pd.Timestamp(born) if born else pd.NaT]})
+    return MATCHED if bool(verified(roster, one)[0]) else NOT_MATCHED

@@ -14,7 +14,6 @@ checked against the figures it came from. All text is escaped (jinja2 autoescape
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +24,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from ccgi_assets import contracts as c
+from ccgi_assets.csvsafe import to_csv
 from ccgi_assets.matching import REASONS, UNMATCHED_REASONS
 from ccgi_assets.matching_vocab import MATCH_STATUSES, NEEDS_ACTION
 from ccgi_assets.platform import (ACTIVITY_MEASURES, ALL, MATCH_MEASURES, SUPPRESSION_THRESHOLD, _grade_key,
@@ -101,21 +101,9 @@ def _fmt(v, measure: str) -> str:
     return str(int(v)) if v.is_integer() else f"{v:.1f}"
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv(df: pd.DataFrame) -> str:
-    """CSV for a person's spreadsheet: a text cell that a spreadsheet would run as a formula (a course name
-    starting with ``=``, ``+``, ``-`` or ``@``) gets a leading apostrophe, as OWASP advises."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            text = out[col].astype("string")
-            risky = text.str.startswith(_FORMULA_START).fillna(False) & ~text.str.fullmatch(r"-?\d+(\.\d+)?").fillna(False)
-            out[col] = text.where(~risky, "'" + text)
-    buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue()
+    """CSV for a person's spreadsheet (formula-like cells defused: :mod:`ccgi_assets.csvsafe`)."""
+    return to_csv(df)
 
 
 def _mine(df: pd.DataFrame, lea: str, what: str) -> pd.DataFrame:

@@ -110,3 +110,9 @@ def build_student_courses(lea: str, scsc: pd.DataFrame, courses: pd.DataFrame) -
 def removed_count(previous: set[str], current: set[str]) -> int:
     """Students on the previous version of a partition and not on this one (opt-outs, transfers out)."""
     return len(previous - current)
+
+
+def grade_order(grade) -> tuple:
+    """Grades in school order: numeric codes by number (06 before 10), then others (UE, US ...) by name."""
+    g = str(grade)
+    return (0, int(g), "") if g.isdigit() else (1, 0, g)

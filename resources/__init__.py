@@ -25,11 +25,11 @@ __all__ = [
 
 def local_resources(home: Path) -> dict:
     """The embedded default: files under ``home`` and a DuckDB warehouse file, no server, no credentials."""
-    from dagster_duckdb_pandas import DuckDBPandasIOManager
+    from resources.io_managers import ContractDuckDBPandasIOManager
 
     home = Path(home)
     return {
-        "io_manager": DuckDBPandasIOManager(database=str(warehouse_path(home)), schema=ASSET_SCHEMA,
+        "io_manager": ContractDuckDBPandasIOManager(database=str(warehouse_path(home)), schema=ASSET_SCHEMA,
                                             connection_config=dict(DUCKDB_CONFIG)),
         "calpads": LocalCalpadsShare(home=str(home)),
         "cmp": CmpSource(root=str(home / "cmp")),
@@ -47,14 +47,14 @@ def snowflake_resources(home: Path) -> dict:
     from ``CCGI_*_URL`` locations (object storage URLs or folders)."""
     import os
 
-    from dagster_snowflake_pandas import SnowflakePandasIOManager
+    from resources.io_managers import ContractSnowflakePandasIOManager
 
     creds = dict(account=EnvVar("SNOWFLAKE_ACCOUNT"), user=EnvVar("SNOWFLAKE_USER"),
                  password=EnvVar("SNOWFLAKE_PASSWORD"), warehouse=EnvVar("SNOWFLAKE_WAREHOUSE"),
                  role=EnvVar("SNOWFLAKE_ROLE"))
     home = Path(home)
     return {
-        "io_manager": SnowflakePandasIOManager(database=EnvVar("SNOWFLAKE_DATABASE"), schema=ASSET_SCHEMA.upper(), **creds),
+        "io_manager": ContractSnowflakePandasIOManager(database=EnvVar("SNOWFLAKE_DATABASE"), schema=ASSET_SCHEMA.upper(), **creds),
         "calpads": SnowflakeCalpadsShare(database=EnvVar("CCGI_CALPADS_SHARE_DATABASE"), **creds),
         "cmp": CmpSource(root=os.environ.get("CCGI_CMP_URL", str(home / "cmp"))),
         "landing": LandingZone(root=os.environ.get("CCGI_LANDING_URL", str(home / "landing" / "optin"))),

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 from dagster import ConfigurableResource
 
+from ccgi_assets.csvsafe import to_csv
 from resources.snowflake import SnowflakeConnected
 
 
@@ -21,6 +22,10 @@ class ExportStore(ConfigurableResource):
         raise NotImplementedError
 
     def remove(self, destination: str, name: str) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def withdraw(self, destination: str, name: str, ssids: set[str]) -> int:  # pragma: no cover - abstract
+        """Remove the rows of these students from an extract already written; return how many rows went."""
         raise NotImplementedError
 
 
@@ -34,12 +39,24 @@ class LocalExportStore(ExportStore):
         p = self.path(destination, name)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_suffix(".csv.tmp")
-        df.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+        to_csv(df, tmp, date_format="%Y-%m-%dT%H:%M:%S")  # formula-like cells defused for spreadsheets
         tmp.replace(p)  # readers never see a half-written extract
         return str(p)
 
     def remove(self, destination: str, name: str) -> None:
         self.path(destination, name).unlink(missing_ok=True)
+
+    def withdraw(self, destination: str, name: str, ssids: set[str]) -> int:
+        p = self.path(destination, name)
+        if not ssids or not p.exists():
+            return 0
+        df = pd.read_csv(p, dtype=str, keep_default_na=False)
+        gone = df["ssid"].isin(ssids)
+        if gone.any():
+            tmp = p.with_suffix(".csv.tmp")
+            df[~gone].to_csv(tmp, index=False, lineterminator="\n")  # cells already defused when written
+            tmp.replace(p)
+        return int(gone.sum())
 
 
 def _table_name(name: str) -> str:
@@ -65,6 +82,33 @@ class SnowflakeExportStore(ExportStore, SnowflakeConnected):
     def remove(self, destination: str, name: str) -> None:
         with self.snowflake_connection() as conn:
             conn.cursor().execute(f"DROP TABLE IF EXISTS {self.database}.EXPORTS_{destination.upper()}.{_table_name(name)}")
+
+    def withdraw(self, destination: str, name: str, ssids: set[str]) -> int:
+        if not ssids:
+            return 0
+        table = f"{self.database}.EXPORTS_{destination.upper()}.{_table_name(name)}"
+        return _delete_ssids(self, table, sorted(ssids))
+
+
+def _delete_ssids(store: SnowflakeConnected, table: str, ssids: list[str], where: str = "",
+                  params: dict | None = None) -> int:
+    """DELETE the rows of ``ssids`` from ``table`` (in batches of bound parameters); a missing table holds none."""
+    gone = 0
+    with store.snowflake_connection() as conn:
+        cur = conn.cursor()
+        for i in range(0, len(ssids), 1000):
+            batch = ssids[i:i + 1000]
+            names = {f"s{j}": v for j, v in enumerate(batch)}
+            sql = (f"DELETE FROM {table} WHERE SSID IN ({', '.join(f'%({k})s' for k in names)})"
+                   + (f" AND {where}" if where else ""))
+            try:
+                cur.execute(sql, {**names, **(params or {})})
+            except Exception as exc:
+                if getattr(exc, "errno", None) == 2003:
+                    return 0
+                raise
+            gone += cur.rowcount or 0
+    return gone
 
 
 class ReportStore(ConfigurableResource):

@@ -13,12 +13,8 @@ import pandas as pd
 from dagster import ConfigurableResource
 from upath import UPath
 
-from ccgi_assets.contracts import PLATFORM_CONTRACTS, ContractViolation, columns, validate
-
-#: columns of each platform file: its contract's, less the LEA (the folder it sits in says that)
-PLATFORM_KINDS: dict[str, list[str]] = {
-    kind: [c for c in columns(model) if c != "reporting_lea"] for kind, model in PLATFORM_CONTRACTS.items()
-}
+from ccgi_assets.contracts import PLATFORM_CONTRACTS, empty
+from ccgi_assets.platform_files import PLATFORM_KINDS, Quarantine, read_platform_file
 
 
 def _path(root: str) -> UPath:
@@ -130,34 +126,30 @@ class PlatformSource(ConfigurableResource):
         return [p.name for p in _lea_dirs(self.root)]
 
     def read(self, kind: str, leas: list[str] | None = None) -> pd.DataFrame:
+        """One kind of activity for the given LEAs (all when None); see :meth:`read_checked`."""
+        return self.read_checked(kind, leas)[0]
+
+    def read_checked(self, kind: str, leas: list[str] | None = None) -> tuple[pd.DataFrame, Quarantine]:
         """One kind of activity for the given LEAs (all when None), with a ``reporting_lea`` column, checked
-        against the kind's contract. A file that breaks it raises an error naming the file, column, rule and
-        count (never a value). No data yet is a normal state: an empty frame with the kind's columns.
+        against the kind's contract row by row: rows that break it are left out and counted per file, line and
+        rule (never a value); files that cannot be read are named with their rule
+        (:mod:`ccgi_assets.platform_files`). No data yet is a normal state: an empty frame with the kind's columns.
         """
-        model = PLATFORM_CONTRACTS[kind]
-        cols = PLATFORM_KINDS[kind]
-        frames = []
+        frames, q = [], Quarantine()
         for lea in leas if leas is not None else self.lea_folders():
             p = _path(self.root) / lea / f"{kind}.csv"
             if not p.exists():
                 continue
-            df = pd.read_csv(io.BytesIO(p.read_bytes()), dtype=str, keep_default_na=False, na_values=[""])
-            missing = set(cols) - set(df.columns)
-            if missing:
-                raise ValueError(f"{p}: platform {kind} file lacks column(s) {', '.join(sorted(missing))}")
-            df = df[cols].assign(reporting_lea=lea)
-            if "granted" in df:
-                flag = df["granted"].str.strip().str.lower()
-                df["granted"] = flag.map({"true": True, "1": True, "y": True, "yes": True,
-                                          "false": False, "0": False, "n": False, "no": False})
-            try:
-                frames.append(validate(df, model))
-            except ContractViolation as exc:
-                raise ValueError(f"{p}: {exc}") from None
-        if not frames:
-            empty = pd.DataFrame({c: pd.Series(dtype="string") for c in columns(model)})
-            return validate(empty, model)
-        return pd.concat(frames, ignore_index=True)
+            df, fq = read_platform_file(p.read_bytes(), f"platform/{lea}/{kind}.csv", kind, lea)
+            q.merge(fq)
+            frames.append(df)
+        frames = [f for f in frames if len(f)]
+        out = pd.concat(frames, ignore_index=True) if frames else empty(PLATFORM_CONTRACTS[kind])
+        return out, q
+
+    def unreadable_leas(self, q: Quarantine) -> set[str]:
+        """LEAs with a platform file that could not be read at all (their previous rows stand)."""
+        return {f.split("/")[1] for f in q.unreadable}
 
     def _files(self, lea: str) -> list[UPath]:
         folder = _path(self.root) / lea

@@ -18,7 +18,7 @@ GROUP = "course_catalog_share"
     group_name=GROUP,
     deps=[calpads_crse],
     kinds={"pandas"},
-    metadata={"dagster/column_schema": c.table_schema(c.CrseCourse), "dagster/column_lineage": c.column_lineage(c.CrseCourse), "contract": "CrseCourse"},
+    metadata=c.asset_metadata(c.CrseCourse, partitioned=False),
     tags={"data_class": "non_pii"},
 )
 def crse_courses(context: AssetExecutionContext, calpads: CalpadsShare) -> Output[pd.DataFrame]:
@@ -51,8 +51,7 @@ def crse_courses(context: AssetExecutionContext, calpads: CalpadsShare) -> Outpu
     group_name=GROUP,
     deps=[uc_cmp_list],
     kinds={"pandas"},
-    metadata={"dagster/column_schema": c.table_schema(c.CmpMatchResult),
-              "dagster/column_lineage": c.column_lineage(c.CmpMatchResult), "contract": "CmpMatchResult"},
+    metadata=c.asset_metadata(c.CmpMatchResult, partitioned=False),
     tags={"data_class": "non_pii"},
 )
 def cmp_match_results(context: AssetExecutionContext, crse_courses: pd.DataFrame, cmp: CmpSource,

@@ -11,7 +11,8 @@ from ccgi_assets import platform as pf
 from ccgi_assets.assets.sources import platform_activity, uc_cmp_list
 from ccgi_assets.contracts import SYSTEMS
 from ccgi_assets.partitions import lea_partitions
-from resources import CmpSource, ExportStore, PlatformSource, ReportStore
+from ccgi_assets.platform_files import Quarantine
+from resources import CmpSource, ExportStore, PlatformSource, ReportStore, Warehouse
 
 GROUP = "platform_sharing"
 
@@ -23,10 +24,54 @@ def _by_lea(df: pd.DataFrame, keys: list[str]) -> dict[str, pd.DataFrame]:
 
 
 def _meta(model, partitioned=True):
-    meta = {"dagster/column_schema": c.table_schema(model), "dagster/column_lineage": c.column_lineage(model), "contract": model.__name__}
-    if partitioned:
-        meta["partition_expr"] = "reporting_lea"
-    return meta
+    return c.asset_metadata(model, partitioned)
+
+
+def _left_out(context: AssetExecutionContext, q: Quarantine) -> dict:
+    """Platform rows and files left out, named by file, line and rule (never a value): logged and as metadata."""
+    for message in q.messages():
+        context.log.warning(message)
+    return {"platform_rows_left_out": q.rows_left_out,
+            "platform_rows_left_out_by_rule": MetadataValue.json(q.by_rule()),
+            "platform_files_unreadable": MetadataValue.json(dict(sorted(q.unreadable.items()))),
+            "platform_problems": MetadataValue.json(q.summary())}
+
+
+@asset(
+    partitions_def=lea_partitions, backfill_policy=BackfillPolicy.single_run(), group_name=GROUP, kinds={"pandas"},
+    deps=[platform_activity], metadata=_meta(c.VerifiedAccount), tags={"data_class": "student_pii"},
+)
+def verified_accounts(context: AssetExecutionContext, registration_roster: pd.DataFrame, platform: PlatformSource,
+                      warehouse: Warehouse) -> Output[pd.DataFrame]:
+    """Registration as a real step (seed 2a step 4 / 2b step 3): the accounts in ``platform/<lea>/accounts.csv``
+    whose SSID, local student ID (exact string: leading zeros count) and birth date equal the student's row on
+    the LEA's current ``registration_roster``. Only these count downstream. Metadata: verified and not-verified
+    counts only, never which field failed. An accounts file that cannot be read verifies nothing new: the LEA's
+    previous verified accounts stand for students still on its roster. Receivers: ``statewide_submissions``,
+    ``cde_extract``, ``lea_reports``.
+    """
+    keys = list(context.partition_keys)
+    accounts, q = platform.read_checked("accounts", keys)
+    unreadable = platform.unreadable_leas(q)
+    rosters, accounts_by = _by_lea(registration_roster, keys), _by_lea(accounts, keys)
+    frames, not_verified = [], 0
+    for lea in keys:
+        if lea in unreadable:
+            prev = warehouse.previous_rows("verified_accounts", lea)
+            frames.append(prev[prev["ssid"].isin(rosters[lea]["ssid"])])
+            continue
+        v = pf.verify_accounts(lea, rosters[lea], accounts_by[lea])
+        not_verified += int(accounts_by[lea]["ssid"].nunique()) - len(v)
+        frames.append(v)
+    frames = [f for f in frames if len(f)]
+    out = c.validate(pd.concat(frames, ignore_index=True), c.VerifiedAccount) if frames else c.empty(c.VerifiedAccount)
+    return Output(out, metadata={
+        "dagster/row_count": len(out),
+        "accounts_verified": len(out),
+        "accounts_not_verified": not_verified,
+        "leas_keeping_previous_verification": len(unreadable & set(keys)),
+        **_left_out(context, q),
+    })
 
 
 @asset(
@@ -34,21 +79,33 @@ def _meta(model, partitioned=True):
     deps=[platform_activity], metadata=_meta(c.StatewideSubmission), tags={"data_class": "student_pii"},
 )
 def statewide_submissions(context: AssetExecutionContext, registration_roster: pd.DataFrame,
-                          student_courses: pd.DataFrame, platform: PlatformSource,
-                          exports: ExportStore) -> Output[pd.DataFrame]:
+                          student_courses: pd.DataFrame, verified_accounts: pd.DataFrame, platform: PlatformSource,
+                          exports: ExportStore, warehouse: Warehouse) -> Output[pd.DataFrame]:
     """Course data and SSID for UC, CSU and the community colleges (seed 2a step 6 / 2b step 5): upon
-    application submittal, and only with the student's consent to that system in force at submission and not
-    revoked since. One row per student course per receiving system, written as each system's extract for the
-    LEA. Receivers: UC, CSU, CCC.
+    application submittal, for a student on the LEA's roster with a verified account, and only with the
+    student's consent to that system in force at submission and not revoked since. A consent value that cannot
+    be read withholds, never grants. One row per student course per receiving system, written as each system's
+    extract for the LEA. When the LEA's applications or consents file cannot be read, nothing new is sent: its
+    previous rows stand for students still verified on its roster. Receivers: UC, CSU, CCC.
     """
     keys = list(context.partition_keys)
-    apps = platform.read("applications", keys)
-    consents = platform.read("consents", keys)
+    apps, qa = platform.read_checked("applications", keys)
+    consents, qc = platform.read_checked("consents", keys)
+    q = qa.merge(qc)
+    unreadable = platform.unreadable_leas(q)
     rosters, courses = _by_lea(registration_roster, keys), _by_lea(student_courses, keys)
-    apps_by, consents_by = _by_lea(apps, keys), _by_lea(consents, keys)
-    frames = {lea: pf.statewide_submissions(lea, rosters[lea], courses[lea], apps_by[lea], consents_by[lea])
-              for lea in keys}
-    out = pd.concat(frames.values(), ignore_index=True)
+    apps_by, consents_by, verified_by = _by_lea(apps, keys), _by_lea(consents, keys), _by_lea(verified_accounts, keys)
+    frames = {}
+    for lea in keys:
+        if lea in unreadable:
+            prev = warehouse.previous_rows("statewide_submissions", lea)
+            frames[lea] = prev[prev["ssid"].isin(verified_by[lea]["ssid"]) & prev["ssid"].isin(rosters[lea]["ssid"])]
+        else:
+            frames[lea] = pf.statewide_submissions(lea, rosters[lea], courses[lea], apps_by[lea], consents_by[lea],
+                                                   verified_by[lea])
+    nonempty = [f for f in frames.values() if len(f)]
+    out = c.validate(pd.concat(nonempty, ignore_index=True), c.StatewideSubmission) if nonempty \
+        else c.empty(c.StatewideSubmission)
     written = {}
     for lea, sent in frames.items():
         by_system = dict(tuple(sent.groupby("receiving_system"))) if len(sent) else {}
@@ -63,31 +120,51 @@ def statewide_submissions(context: AssetExecutionContext, registration_roster: p
         "dagster/row_count": len(out),
         **{f"{s}_students": int(counts.get(s, {}).get("students", 0)) for s in SYSTEMS},
         **{f"{s}_course_rows": int(counts.get(s, {}).get("course_rows", 0)) for s in SYSTEMS},
-        "extracts_written": len(written),
+        "extracts_written": MetadataValue.json(written),
+        "leas_keeping_previous_submissions": len(unreadable & set(keys)),
+        **_left_out(context, q),
     })
 
 
 @asset(group_name=GROUP, kinds={"pandas"}, deps=[platform_activity], metadata=_meta(c.CdeExtractRow, False),
        tags={"data_class": "student_pii"})
-def cde_extract(context: AssetExecutionContext, registration_roster: pd.DataFrame, platform: PlatformSource,
-                exports: ExportStore) -> Output[pd.DataFrame]:
+def cde_extract(context: AssetExecutionContext, registration_roster: pd.DataFrame,
+                verified_accounts: pd.DataFrame, platform: PlatformSource, exports: ExportStore,
+                warehouse: Warehouse) -> Output[pd.DataFrame]:
     """Student account data for CDE (seed 2a step 7 / 2b step 6): per student, applications submitted
     (system, date), planning items and completed activities.
 
-    Included: students on a current roster of a participating LEA who have an account. A student who opted
-    out, or whose most recent enrollment moved to another LEA, is on no roster and so is not sent: CDE
-    receives platform data only for students their LEA currently shares. Receiver: CDE.
+    Included: students on a current roster of a participating LEA who have a verified account. A student who
+    opted out, or whose most recent enrollment moved to another LEA, is on no roster and so is not sent: CDE
+    receives platform data only for students their LEA currently shares. Rebuilt in every run that changes a
+    roster. An LEA whose applications, planning or activities file cannot be read keeps its previous rows (for
+    students still verified on its roster); every other LEA goes on. Receiver: CDE.
     """
-    leas = sorted(registration_roster["reporting_lea"].unique().tolist())
-    out = pf.cde_extract(registration_roster, platform.read("accounts", leas), platform.read("applications", leas),
-                         platform.read("planning", leas), platform.read("activities", leas))
+    leas = sorted(set(registration_roster["reporting_lea"].dropna().unique().tolist()))
+    q = Quarantine()
+    frames = {}
+    for kind in ("applications", "planning", "activities"):
+        frames[kind], qk = platform.read_checked(kind, leas)
+        q.merge(qk)
+    unreadable = platform.unreadable_leas(q)
+    fresh = verified_accounts[~verified_accounts["reporting_lea"].isin(unreadable)]
+    out = pf.cde_extract(registration_roster, fresh, frames["applications"], frames["planning"], frames["activities"])
+    if unreadable:
+        prev = warehouse.previous_rows("cde_extract")
+        prev = prev[prev["reporting_lea"].isin(unreadable) & prev["ssid"].isin(verified_accounts["ssid"])
+                    & prev["ssid"].isin(registration_roster["ssid"])]
+        out = c.validate(pd.concat([f for f in (out, prev) if len(f)], ignore_index=True)
+                         .sort_values("ssid", kind="stable").reset_index(drop=True), c.CdeExtractRow) \
+            if len(prev) else out
     where = exports.write("cde", "cde_extract", out)
     return Output(out, metadata={
         "dagster/row_count": len(out),
         "students": len(out),
         "students_on_rosters": int(registration_roster["ssid"].nunique()),
         **{f"{s}_applicants": int(out[f"{s.lower()}_application_submitted_at"].notna().sum()) for s in SYSTEMS},
+        "leas_keeping_previous_rows": len(unreadable),
         "cde_export": where,
+        **_left_out(context, q),
     })
 
 
@@ -97,20 +174,22 @@ def cde_extract(context: AssetExecutionContext, registration_roster: pd.DataFram
     freshness_policy=FreshnessPolicy.time_window(fail_window=dt.timedelta(days=8), warn_window=dt.timedelta(days=2)),
 )
 def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame, crse_courses: pd.DataFrame,
-                registration_roster: pd.DataFrame, platform: PlatformSource, cmp: CmpSource,
-                reports: ReportStore) -> Output[pd.DataFrame]:
+                registration_roster: pd.DataFrame, verified_accounts: pd.DataFrame, platform: PlatformSource,
+                cmp: CmpSource, reports: ReportStore) -> Output[pd.DataFrame]:
     """The report each LEA receives (seed Diagram 1 step 4, 2a step 9, 2b step 8): how its courses matched
     the CMP list (per school, with the courses that need action) and student activity on the platform
     (roster, registrations, applications, activities by school and grade), as HTML and CSVs under
-    ``reports/<lea>/``. Aggregates only; counts of fewer than 10 students are suppressed. Receivers: LEAs.
+    ``reports/<lea>/``. "Registered" counts verified accounts. Aggregates only; counts of fewer than 10
+    students are suppressed. Receivers: LEAs.
     """
     from ccgi_assets.matching import unmatched_cmp_courses
     from ccgi_assets.reports import render_lea_report
 
     keys = list(context.partition_keys)
-    accounts = platform.read("accounts", keys)
-    apps = platform.read("applications", keys)
-    acts = platform.read("activities", keys)
+    accounts = verified_accounts
+    apps, qa = platform.read_checked("applications", keys)
+    acts, qc = platform.read_checked("activities", keys)
+    left_out = _left_out(context, qa.merge(qc))
     cmp_list = cmp.read()
     cmp_list = cmp_list[cmp_list["reporting_lea"].isin(keys)]
     crse = crse_courses[crse_courses["reporting_lea"].isin(keys)]
@@ -134,7 +213,7 @@ def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame,
         frames.append(figures)
     out = pd.concat(frames, ignore_index=True)
     meta = {"dagster/row_count": len(out), "reports_written": len(links),
-            "suppressed_cells": int(out["suppressed"].sum())}
+            "suppressed_cells": int(out["suppressed"].sum()), **left_out}
     if len(keys) == 1:
         meta["report"] = MetadataValue.url("file://" + links[keys[0]]) if links[keys[0]].startswith("/") \
             else MetadataValue.url(links[keys[0]])

@@ -14,7 +14,7 @@ from ccgi_assets import students as st
 from ccgi_assets.assets.sources import calpads_scsc, calpads_senr, calpads_sinf, lea_participation, optin_landing
 from ccgi_assets.optin import OptinFileError, read_optin_list
 from ccgi_assets.partitions import lea_partitions
-from resources import CalpadsShare, LandingZone, ParticipationConfig, Warehouse
+from resources import CalpadsShare, ExportStore, LandingZone, ParticipationConfig, Warehouse
 
 GROUP = "student_share"
 PARTITIONED = dict(
@@ -26,9 +26,8 @@ PARTITIONED = dict(
 )
 
 
-def _meta(model, **extra):
-    return {"dagster/column_schema": c.table_schema(model), "dagster/column_lineage": c.column_lineage(model), "partition_expr": "reporting_lea",
-            "contract": model.__name__, **extra}
+def _meta(model):
+    return c.asset_metadata(model, partitioned=True)
 
 
 def _sum(dicts: list[dict[str, int]]) -> dict[str, int]:
@@ -108,31 +107,64 @@ def optin_students(context: AssetExecutionContext, calpads: CalpadsShare, landin
     return Output(out, metadata=meta)
 
 
+#: per-LEA tables and extracts that leave CCGI (or fill student accounts), from which a student leaving the
+#: LEA's roster is withdrawn at once
+_LEA_TABLES = ("student_courses", "verified_accounts", "statewide_submissions")
+
+
+def withdraw(lea: str, gone: set[str], warehouse: Warehouse, exports: ExportStore) -> dict[str, int]:
+    """Withdrawal before addition: remove students who left ``lea``'s roster from everything that leaves CCGI.
+
+    From the LEA's rows of ``student_courses``, ``verified_accounts`` and ``statewide_submissions`` and its UC,
+    CSU and CCC extracts; from ``cde_extract`` (table and file) when the student is on no other LEA's roster.
+    Runs inside ``registration_roster``, before any step that adds data, so it does not depend on them
+    succeeding. Returns rows removed per place (counts only).
+    """
+    if not gone:
+        return {}
+    removed = {t: warehouse.delete_students(t, gone, lea) for t in _LEA_TABLES}
+    for system in c.SYSTEMS:
+        removed[f"exports/{system}"] = exports.withdraw(system, lea, gone)
+    elsewhere = set(warehouse.previous_rows("registration_roster")[lambda d: d["reporting_lea"] != lea]["ssid"])
+    nowhere = gone - elsewhere
+    removed["cde_extract"] = warehouse.delete_students("cde_extract", nowhere)
+    removed["exports/cde"] = exports.withdraw("cde", "cde_extract", nowhere)
+    return {k: int(v) for k, v in removed.items() if v}
+
+
 @asset(deps=[calpads_senr, calpads_sinf], metadata=_meta(c.RegistrationRoster), **PARTITIONED)
 def registration_roster(context: AssetExecutionContext, optin_students: pd.DataFrame, calpads: CalpadsShare,
-                        warehouse: Warehouse) -> Output[pd.DataFrame]:
+                        warehouse: Warehouse, exports: ExportStore) -> Output[pd.DataFrame]:
     """What CaliforniaColleges.edu needs to verify a registration (seed 2a step 3 / 2b step 2): SSID, local
     student ID, legal name, birth date, gender, ethnicity and race, plus school and grade, from the student's
     most recent SENR and current SINF record. Nothing else. A student whose most recent enrollment is not in
-    this LEA is not on its roster. Receivers: CaliforniaColleges.edu registration (``registration.verify``).
+    this LEA is not on its roster. Receivers: ``verified_accounts`` (registration check).
+
+    An opt-out always takes effect: a student who left the roster since the last run is withdrawn here from
+    every table and extract that leaves CCGI (:func:`withdraw`), before, and whatever happens to, the steps
+    that add data.
     """
     calpads.prepare(["SENR", "SINF"])
-    frames, removed, not_here = [], 0, 0
+    frames, removed, not_here, withdrawn = [], 0, 0, {}
     for lea, ids in _by_lea(optin_students, context.partition_keys):
         recent = calpads.query(st.MOST_RECENT_SENR_SQL, frames={"ids": st.ids_frame(ids)})
         sinf = calpads.query(st.CURRENT_SINF_SQL, frames={"ids": st.ids_frame(ids)})
         roster = st.build_roster(lea, recent, sinf)
         not_here += len(ids) - len(roster)
-        removed += st.removed_count(warehouse.previous_keys("registration_roster", lea), set(roster["ssid"]))
+        gone = warehouse.previous_keys("registration_roster", lea) - set(roster["ssid"])
+        removed += len(gone)
+        withdrawn = _sum([withdrawn, withdraw(lea, gone, warehouse, exports)])
         frames.append(roster)
-    out = pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True) if frames else c.empty(c.RegistrationRoster)
+    grades = out["grade_level_code"].value_counts()
     return Output(out, metadata={
         "dagster/row_count": len(out),
         "students_on_roster": len(out),
         "students_not_enrolled_here": not_here,
         "students_without_current_sinf": int(out["birth_date"].isna().sum()),
         "students_removed_since_last_run": removed,
-        "by_grade": MetadataValue.json({str(k): int(v) for k, v in out["grade_level_code"].value_counts().sort_index().items()}),
+        "rows_withdrawn_from_shares": MetadataValue.json(withdrawn),
+        "by_grade": MetadataValue.json({str(k): int(grades[k]) for k in sorted(grades.index, key=st.grade_order)}),
     })
 
 
@@ -150,7 +182,7 @@ def student_courses(context: AssetExecutionContext, registration_roster: pd.Data
         courses = st.build_student_courses(lea, scsc, crse_courses)
         removed += st.removed_count(warehouse.previous_keys("student_courses", lea), set(courses["ssid"]))
         frames.append(courses)
-    out = pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True) if frames else c.empty(c.StudentCourse)
     return Output(out, metadata={
         "dagster/row_count": len(out),
         "course_records": len(out),
