@@ -95,7 +95,7 @@ def main() -> None:
     print("| step | wall | peak RSS | size |\n|---|---|---|---|")
     roster, courses, accounts, apps, consents, planning, acts = timed(
         "make large LEA", lambda: make_lea(args.lea_students, args.schools))
-    sub = timed("statewide_submissions (one LEA)", lambda: pf.statewide_submissions(LEA, roster, courses, apps, consents),
+    sub = timed("statewide_submissions (one LEA)", lambda: pf.statewide_submissions(LEA, roster, courses, apps, consents, accounts),
                 f"{len(roster):,} students, {len(courses):,} course rows, {len(apps):,} applications")
     counts = pf.submission_counts(sub)
     print(f"|   sent | | | {len(sub):,} rows; " + ", ".join(f"{k} {v['students']:,} students" for k, v in counts.items()) + " |")

@@ -31,13 +31,17 @@ def test_the_eight_assets_are_wired_like_the_seed():
     assert {"optin_landing", "lea_participation", "calpads_senr"} <= parents("optin_students")
     assert {"optin_students", "calpads_sinf"} <= parents("registration_roster")
     assert {"registration_roster", "crse_courses", "calpads_scsc"} <= parents("student_courses")
-    assert {"student_courses", "registration_roster", "platform_activity"} <= parents("statewide_submissions")
-    assert {"registration_roster", "platform_activity"} <= parents("cde_extract")
-    assert {"cmp_match_results", "registration_roster", "platform_activity"} <= parents("lea_reports")
+    assert {"registration_roster", "platform_activity"} <= parents("verified_accounts")
+    assert {"student_courses", "registration_roster", "verified_accounts", "platform_activity"} <= parents(
+        "statewide_submissions")
+    assert {"registration_roster", "verified_accounts", "platform_activity"} <= parents("cde_extract")
+    assert {"cmp_match_results", "registration_roster", "verified_accounts", "platform_activity"} <= parents(
+        "lea_reports")
     groups = {k.path[-1]: graph.get(k).group_name for k in graph.materializable_asset_keys}
     assert groups == {"crse_courses": "course_catalog_share", "cmp_match_results": "course_catalog_share",
                       "optin_students": "student_share", "registration_roster": "student_share",
-                      "student_courses": "student_share", "statewide_submissions": "platform_sharing",
+                      "student_courses": "student_share", "verified_accounts": "platform_sharing",
+                      "statewide_submissions": "platform_sharing",
                       "cde_extract": "platform_sharing", "lea_reports": "platform_sharing"}
 
 
@@ -62,8 +66,8 @@ def test_sensors_run_by_default_and_target_the_student_flow():
     assert sensor.default_status == DefaultSensorStatus.RUNNING
     job = defs.resolve_job_def(sensor.job_name)
     targeted = {k.path[-1] for k in job.asset_layer.selected_asset_keys}
-    assert targeted == {"optin_students", "registration_roster", "student_courses", "statewide_submissions",
-                        "lea_reports", "crse_courses", "cmp_match_results"}
+    assert targeted == {"optin_students", "registration_roster", "student_courses", "verified_accounts",
+                        "statewide_submissions", "lea_reports", "cde_extract", "crse_courses", "cmp_match_results"}
     assert defs.resolve_sensor_def("platform_activity_sensor").default_status == DefaultSensorStatus.RUNNING
 
 

@@ -78,6 +78,11 @@ CASES = {
                                         [("UC", True, "2025-11-01"), ("UC", False, "2025-11-01")], set()),
     "messy_system_spelling": ("1000000012", [(" uc ", "2025-11-20")], [("UC", True, "2025-11-01")], {"UC"}),
 }
+def verified(r):
+    """Every roster student with a verified account (verification itself: test_verified_consent.py)."""
+    return pd.DataFrame({"reporting_lea": LEA, "ssid": r["ssid"].to_numpy(), "registered_at": pd.Timestamp("2025-09-01")})
+
+
 OPTED_OUT = "1000000099"  # applied with consent, has course rows, but is not on the roster
 
 
@@ -92,7 +97,7 @@ def scenario():
 @pytest.fixture(scope="module")
 def sent():
     r, crs, a, k = scenario()
-    return (r, crs, a, k), pf.statewide_submissions(LEA, r, crs, a, k)
+    return (r, crs, a, k), pf.statewide_submissions(LEA, r, crs, a, k, verified(r))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -116,7 +121,7 @@ def test_two_applications_to_one_system_send_once_with_the_latest_submission():
     s = "1000000020"
     a = apps([(s, "UC", "2025-10-01"), (s, "UC", "2025-11-30"), (s, "UC", "2025-11-02")])
     k = consents([(s, "UC", True, "2025-09-01")])
-    out = pf.statewide_submissions(LEA, roster([s]), courses([s], per_student=4), a, k)
+    out = pf.statewide_submissions(LEA, roster([s]), courses([s], per_student=4), a, k, verified(roster([s])))
     assert len(out) == 4
     assert (out["application_submitted_at"] == T("2025-11-30")).all()
 
@@ -126,7 +131,7 @@ def test_consent_evaluated_at_the_latest_submission():
     s = "1000000021"
     a = apps([(s, "CSU", "2025-10-01"), (s, "CSU", "2025-12-01")])
     k = consents([(s, "CSU", True, "2025-11-01")])
-    out = pf.statewide_submissions(LEA, roster([s]), courses([s]), a, k)
+    out = pf.statewide_submissions(LEA, roster([s]), courses([s]), a, k, verified(roster([s])))
     assert set(out["receiving_system"]) == {"CSU"} and (out["application_submitted_at"] == T("2025-12-01")).all()
 
 
@@ -143,7 +148,7 @@ def test_submissions_are_deterministic_whatever_the_input_order(sent):
     (r, crs, a, k), first = sent
     rng = np.random.default_rng(3)
     again = pf.statewide_submissions(LEA, r.sample(frac=1, random_state=1), crs.iloc[rng.permutation(len(crs))],
-                                     a.iloc[::-1], k.iloc[rng.permutation(len(k))])
+                                     a.iloc[::-1], k.iloc[rng.permutation(len(k))], verified(r))
     pd.testing.assert_frame_equal(first, again)
     keys = ["receiving_system", "ssid", "school_code", "academic_year", "academic_term_code", "local_course_id"]
     assert first[keys].equals(first.sort_values(keys)[keys].reset_index(drop=True))
@@ -153,12 +158,12 @@ def test_platform_rows_of_another_lea_do_not_count():
     s = "1000000030"
     a = apps([(s, "UC", "2025-11-20")], lea=OTHER_LEA)
     k = consents([(s, "UC", True, "2025-11-01")], lea=OTHER_LEA)
-    assert pf.statewide_submissions(LEA, roster([s]), courses([s]), a, k).empty
+    assert pf.statewide_submissions(LEA, roster([s]), courses([s]), a, k, verified(roster([s]))).empty
 
 
 def test_no_platform_data_yet_is_an_empty_valid_extract():
     s = "1000000031"
-    out = pf.statewide_submissions(LEA, roster([s]), courses([s]), apps([]), consents([]))
+    out = pf.statewide_submissions(LEA, roster([s]), courses([s]), apps([]), consents([]), verified(roster([s])))
     assert out.empty and list(out.columns) == c.columns(c.StatewideSubmission)
 
 

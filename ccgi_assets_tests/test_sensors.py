@@ -209,7 +209,7 @@ def test_after_ccgi_run_the_sensors_first_ticks_request_nothing_already_done(sma
                     instance=instance)
         for lea in leas:
             materialize([*SOURCES, *ASSETS], selection=["optin_students", "registration_roster", "student_courses",
-                                                        "statewide_submissions", "lea_reports"],
+                                                        "verified_accounts", "statewide_submissions", "lea_reports"],
                         partition_key=lea, resources=res, instance=instance)
 
         def first_tick(sensor):

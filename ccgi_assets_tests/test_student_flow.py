@@ -109,7 +109,11 @@ def test_step6_opt_out_reaches_every_student_table_on_the_next_run(flow):
     result = run_lea(home, instance, lea)
     for name in ("optin_students", "registration_roster", "student_courses"):
         assert leaving not in set(table(home, name, lea)["ssid"]), name
+    for name in ("optin_students", "registration_roster"):
         assert materialization_metadata(result, name)["students_removed_since_last_run"].value == 1
+    # the roster step withdraws the student from the course records before the course step runs
+    withdrawn = materialization_metadata(result, "registration_roster")["rows_withdrawn_from_shares"].value
+    assert withdrawn["student_courses"] == len(before[before["ssid"] == leaving])
     other = leas["opt_in"][1]
     assert table(home, "optin_students", other).empty  # never ran: other LEAs untouched
 

@@ -20,10 +20,10 @@ from ccgi_assets.partitions import lea_partitions
 from sensors._state import materialized_since
 from resources import LandingZone, ParticipationConfig
 
-STUDENT_FLOW = AssetSelection.assets("optin_students", "registration_roster", "student_courses",
-                                     "statewide_submissions", "lea_reports")
+#: an LEA's student flow, and the statewide CDE extract in the same run: a roster change reaches CDE at once
 STUDENT_KEYS = [AssetKey(k) for k in ("optin_students", "registration_roster", "student_courses",
-                                       "statewide_submissions", "lea_reports")]
+                                       "verified_accounts", "statewide_submissions", "lea_reports", "cde_extract")]
+STUDENT_FLOW = AssetSelection.assets(*STUDENT_KEYS)
 #: the student flow reads the course catalog: on a fresh warehouse it is built first, in a run of its own
 COURSE_CATALOG = [AssetKey("crse_courses"), AssetKey("cmp_match_results")]
 

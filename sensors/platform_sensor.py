@@ -14,7 +14,7 @@ from ccgi_assets.partitions import lea_partitions
 from sensors._state import materialized_since
 from resources import PlatformSource
 
-PER_LEA = [AssetKey("statewide_submissions"), AssetKey("lea_reports")]
+PER_LEA = [AssetKey("verified_accounts"), AssetKey("statewide_submissions"), AssetKey("lea_reports")]
 STATEWIDE = [AssetKey("cde_extract")]
 
 
