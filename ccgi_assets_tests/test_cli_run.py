@@ -12,10 +12,10 @@ from ccgi_assets_tests.conftest import SMALL
 
 BIN = Path(sys.executable).parent
 ASSETS = ["crse_courses", "cmp_match_results", "optin_students", "registration_roster", "student_courses",
-          "statewide_submissions", "cde_extract", "lea_reports"]
+          "verified_accounts", "statewide_submissions", "cde_extract", "lea_reports"]
 
 
-def test_ccgi_run_materializes_all_eight_assets_for_every_lea(tmp_path):
+def test_ccgi_run_materializes_every_asset_for_every_lea(tmp_path):
     home, dh = tmp_path / "home", tmp_path / "dagster_home"
     env = {**os.environ, "CCGI_HOME": str(home), "DAGSTER_HOME": str(dh)}
     gen = subprocess.run([str(BIN / "ccgi"), "generate", "--students", str(SMALL["students"]), "--leas",
@@ -52,3 +52,78 @@ def test_ccgi_run_materializes_all_eight_assets_for_every_lea(tmp_path):
     from dagster import DagsterInstance
     with DagsterInstance.from_config(str(dh)) as instance:
         assert len(instance.get_runs()) == len(leas) + 2
+
+
+def expected_exports(home, con) -> tuple[dict[tuple[str, str], set[str]], set[str]]:
+    """What may leave CCGI, worked out row by row from the raw platform files (a second, plain implementation of
+    the rules: verified account, application, consent in force at submission and not revoked since)."""
+    import csv
+    import datetime as dt
+
+    def when(text):
+        try:
+            return dt.datetime.fromisoformat(text.strip())
+        except ValueError:
+            return None
+
+    sent: dict[tuple[str, str], set[str]] = {}
+    verified_all: set[str] = set()
+    for folder in sorted((home / "platform").iterdir()):
+        lea = folder.name
+        roster = {r[0]: (r[1], r[2]) for r in con.execute(
+            "SELECT ssid, local_student_id, birth_date FROM ccgi.registration_roster WHERE reporting_lea = ?",
+            [lea]).fetchall()}
+        verified = set()
+        with open(folder / "accounts.csv", newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                r = roster.get(row["ssid"])
+                if r and r[1] is not None and row["local_student_id"] == r[0] \
+                        and row["birth_date"] == r[1].strftime("%Y-%m-%d") and when(row["registered_at"]):
+                    verified.add(row["ssid"])
+        verified_all |= verified
+        with open(folder / "applications.csv", newline="", encoding="utf-8") as f:
+            apps = {}
+            for row in csv.DictReader(f):
+                t = when(row["submitted_at"])
+                if t and row["ssid"] in verified:
+                    key = (row["ssid"], row["system"].upper())
+                    apps[key] = max(apps.get(key, t), t)
+        with open(folder / "consents.csv", newline="", encoding="utf-8") as f:
+            events = [(row["ssid"], row["system"].upper(), row["granted"].strip().lower(), when(row["recorded_at"]))
+                      for row in csv.DictReader(f)]
+        for (ssid, system), at in apps.items():
+            mine = [(t, g) for s, y, g, t in events if (s, y) == (ssid, system)]
+            if any(t is None or g not in ("true", "false") for t, g in mine):
+                continue  # the generator writes none; if it did, fail closed
+            before = sorted((t, g == "true") for t, g in mine if t <= at)
+            ever = sorted((t, g == "true") for t, g in mine)
+            at_submission = before and all(ok for t, ok in before if t == before[-1][0])
+            now = ever and all(ok for t, ok in ever if t == ever[-1][0])
+            if at_submission and now:
+                sent.setdefault((system, lea), set()).add(ssid)
+    return sent, verified_all
+
+
+def test_ccgi_run_exports_only_verified_rostered_consenting_students_file_by_file(tmp_path):
+    home, dh = tmp_path / "home", tmp_path / "dagster_home"
+    env = {**os.environ, "CCGI_HOME": str(home), "DAGSTER_HOME": str(dh)}
+    gen = subprocess.run([str(BIN / "ccgi"), "generate", "--students", "2500", "--leas", "3", "--seed", "8"], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert gen.returncode == 0, gen.stderr
+    run = subprocess.run([str(BIN / "ccgi"), "run"], env=env, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        expected, verified = expected_exports(home, con)
+        courses_of = {}
+        for ssid, lea in con.execute("SELECT ssid, reporting_lea FROM ccgi.student_courses").fetchall():
+            courses_of.setdefault(lea, set()).add(ssid)
+    finally:
+        con.close()
+    expected = {k: v & courses_of.get(k[1], set()) for k, v in expected.items()}  # a course-less applicant sends nothing
+    files = {(p.parent.name, p.stem): set(pd.read_csv(p, dtype=str)["ssid"])
+             for system in ("UC", "CSU", "CCC") for p in (home / "exports" / system).glob("*.csv")}
+    assert {k: v for k, v in files.items() if v} == {k: v for k, v in expected.items() if v}
+    assert sum(len(v) for v in files.values()) > 0
+    cde = set(pd.read_csv(home / "exports" / "cde" / "cde_extract.csv", dtype=str)["ssid"])
+    assert cde == verified and len(cde) > 0
