@@ -141,7 +141,8 @@ def test_new_platform_activity_requests_that_leas_downstream_assets_and_no_other
         result = platform_activity_sensor(build_sensor_context(instance=instance, cursor=cursor, resources=res))
         per_lea = [r for r in result.run_requests if r.partition_key]
         assert [r.partition_key for r in per_lea] == [OTHER]
-        assert set(per_lea[0].asset_selection) == {AssetKey("statewide_submissions"), AssetKey("lea_reports")}
+        assert set(per_lea[0].asset_selection) == {AssetKey("verified_accounts"), AssetKey("statewide_submissions"),
+                                                   AssetKey("lea_reports")}
         statewide = [r for r in result.run_requests if not r.partition_key]
         assert [r.asset_selection for r in statewide] == [[AssetKey("cde_extract")]]
 
