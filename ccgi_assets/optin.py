@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+
+from ccgi_assets.textio import UnreadableFile, decode
 
 __all__ = ["LIST_SUFFIXES", "OptinFileError", "OptinList", "is_list_file", "newest_list", "read_optin_list"]
 
@@ -40,7 +41,7 @@ _TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
 RULES = {
     "empty": "empty file or no header row",
     "binary": "not a text file",
-    "encoding": "neither UTF-8 nor Windows-1252 text",
+    "encoding": "neither UTF-8, UTF-16 (with a byte-order mark) nor Windows-1252 text",
     "unreadable": "not readable as CSV",
     "no_ssid_column": "no SSID column in the header",
 }
@@ -98,30 +99,11 @@ def newest_list(folder) -> Path | None:
 
 
 def _decode(path, data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with BOM (Excel "Unicode text")
-        text = None
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-        if text is None:  # raised outside the handler: no chained error carrying the bytes
-            raise OptinFileError(path, "encoding")
-        return text
-    if b"\x00" in data:
-        raise OptinFileError(path, "binary")
-    control = np.frombuffer(data, dtype=np.uint8)
-    control = control[(control < 0x20) & ~np.isin(control, (0x09, 0x0A, 0x0C, 0x0D))]
-    if len(control) > max(2, len(data) // 100):
-        raise OptinFileError(path, "binary")
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")  # 0x81 0x8D 0x8F 0x90 0x9D are undefined: they fail here
-    except UnicodeDecodeError:
-        pass
-    raise OptinFileError(path, "encoding")
+        return decode(data, path)
+    except UnreadableFile as exc:
+        rule = exc.rule
+    raise OptinFileError(path, rule)
 
 
 def _delimiter(header_line: str) -> str:
@@ -138,8 +120,6 @@ def _delimiter(header_line: str) -> str:
 def read_optin_list(path) -> OptinList:
     """Read and validate one opt-in list (see the module docstring for the rules)."""
     data = path.read_bytes() if hasattr(path, "read_bytes") else Path(path).read_bytes()
-    if not data:
-        raise OptinFileError(path, "empty")
     text = _decode(path, data)
     if not text.strip():
         raise OptinFileError(path, "empty")
