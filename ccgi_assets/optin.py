@@ -31,7 +31,7 @@ import pandas as pd
 
 from ccgi_assets.textio import UnreadableFile, decode
 
-__all__ = ["LIST_SUFFIXES", "OptinFileError", "OptinList", "is_list_file", "newest_list", "read_optin_list"]
+__all__ = ["LIST_SUFFIXES", "OptinFileError", "OptinList", "is_list_file", "newest_list", "newest_of", "read_optin_list"]
 
 #: File name suffixes of a list file (case-insensitive).
 LIST_SUFFIXES = (".csv", ".txt")
@@ -83,19 +83,23 @@ def is_list_file(path: str | PathLike) -> bool:
     return lower.endswith(LIST_SUFFIXES)
 
 
-def newest_list(folder) -> Path | None:
-    """The newest list file of an LEA folder (latest mtime; ties go to the greater name), or None."""
+def newest_of(files) -> Path | None:
+    """The newest of some list files (latest mtime; ties go to the greater name), or None."""
     candidates = []
-    for p in folder.iterdir():
-        if is_list_file(p) and p.is_file():
-            st = p.stat()
-            mtime = getattr(st, "st_mtime_ns", None)
-            if mtime is None:
-                mtime = int(st.st_mtime * 1e9)
-            candidates.append((mtime, p.name, p))
+    for p in files:
+        st = p.stat()
+        mtime = getattr(st, "st_mtime_ns", None)
+        if mtime is None:
+            mtime = int(st.st_mtime * 1e9)
+        candidates.append((mtime, p.name, p))
     if not candidates:
         return None
     return max(candidates, key=lambda t: (t[0], t[1]))[2]
+
+
+def newest_list(folder) -> Path | None:
+    """The newest list file of an LEA folder (a ``pathlib.Path`` or ``upath.UPath``), or None."""
+    return newest_of(p for p in folder.iterdir() if is_list_file(p) and p.is_file())
 
 
 def _decode(path, data: bytes) -> str:
