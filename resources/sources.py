@@ -97,8 +97,8 @@ def file_version(p) -> str:
     a creation time), so that a replaced file has a new version."""
     st = p.stat()
     stamp = getattr(st, "st_mtime_ns", None)
-    info = getattr(st, "info", None)
-    if isinstance(info, dict) and not stamp:
+    if not stamp and not _is_local(p) and hasattr(p, "fs"):
+        info = p.fs.info(p.path)
         stamp = next((info[k] for k in ("ETag", "etag", "md5", "mtime", "LastModified", "last_modified", "created")
                       if info.get(k) is not None), None)
     if stamp is None:
