@@ -284,3 +284,24 @@ def test_snowflake_share_holds_nothing():
     assert held.empty
     assert list(held.columns) == ["reporting_lea", "record_type", "file", "reason", "rows_before", "rows_now"]
     assert isinstance(held, pd.DataFrame)
+
+
+def test_a_change_of_one_record_type_reloads_that_type_only(home):
+    put(home, f"SENR/{A}.txt", [senr(A, x) for x in ssids(A, 2)], age_days=2)
+    put(home, f"SCSC/{A}.txt", [scsc(A, x, "0042") for x in ssids(A, 2)], age_days=2)
+    s = share(home)
+    first = s.prepare(["SENR", "SCSC"])
+    assert first["SENR"]["reloaded"] and first["SCSC"]["reloaded"]
+    put(home, f"SENR/{A}.txt", [senr(A, x) for x in ssids(A, 3)])
+    figures = s.prepare(["SENR", "SCSC"])
+    assert figures["SENR"]["reloaded"] and not figures["SCSC"]["reloaded"]
+    assert counts(s) == {A: 3} and counts(s, "SCSC") == {A: 2}
+    # a stray copy next to the SCSC file is named at the next load of SCSC
+    put(home, f"SCSC/{A}.txt.bak", [scsc(A, x, "0042") for x in ssids(A, 2)])
+    figures = s.prepare(["SENR", "SCSC"])
+    assert not figures["SENR"]["reloaded"] and figures["SCSC"]["reloaded"]
+    assert not_used(figures, "SCSC") == {f"SCSC/{A}.txt.bak": "backup_or_temp"}
+    # removing a file reloads its record type: the LEA's rows go with it
+    (home / "share" / "SCSC" / f"{A}.txt").unlink()
+    figures = s.prepare(["SCSC"])
+    assert counts(s, "SCSC") == {} and figures["SCSC"]["leas_removed"] == [A]

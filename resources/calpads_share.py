@@ -169,13 +169,15 @@ class LocalCalpadsShare(CalpadsShare):
         reporting LEA; per (LEA, record type) the newest upload replaces earlier ones -- by the ODS
         ``upload_date`` field for an extract-form file, else by the file's modification time; an empty upload,
         or one that cuts an LEA's rows by more than half, is held (previous rows kept, see :meth:`held`) until
-        accepted in ``config/calpads_accept.csv``. Any change of a file under ``share/`` or of that config
-        reloads each record type at its next ``prepare``.
+        accepted in ``config/calpads_accept.csv``. A record type is reloaded when a file that holds (or held)
+        rows of it changes, appears or goes, or when that config changes; the record type codes of each
+        file version are kept in ``calpads_share._files``, so each file is scanned for them once.
 
         Returns, per record type, load figures for Dagster metadata (file names, LEA codes and counts, never
         a row value): ``files``, ``rows_loaded``, ``rows_rejected``, ``reloaded``, ``rejected_by_rule``,
         ``files_used``, ``files_not_used`` (``[{"file", "reason"[, "leas"]}]``), ``held``, ``leas_removed``.
         """
+        from ccgi_assets.calpads import file_codes, normalize_record_type
         from ccgi_assets.share_load import guess_lea_and_type, inventory, load_record_type, read_accept
 
         files, skipped = inventory(self.share_root)
@@ -183,11 +185,8 @@ class LocalCalpadsShare(CalpadsShare):
         log = get_dagster_logger()
         if problems:
             log.warning(f"{self.accept_path.name}: entries ignored ({'; '.join(problems)})")
-        base = files_fingerprint([f.path for f in files], self.share_root)
-        if self.accept_path.is_file():
-            base += f"|accept:{file_version(self.accept_path)}"
+        accept_version = file_version(self.accept_path) if self.accept_path.is_file() else ""
         figures: dict[str, Any] = {}
-        codes: dict = {}
         with self.connect() as con:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {SHARE_SCHEMA}")
             con.execute(
@@ -195,18 +194,52 @@ class LocalCalpadsShare(CalpadsShare):
                 "fingerprint VARCHAR, rows_loaded BIGINT, rows_rejected BIGINT, loaded_at TIMESTAMP)"
             )
             con.execute(f"ALTER TABLE {SHARE_SCHEMA}._loads ADD COLUMN IF NOT EXISTS figures VARCHAR")
+            # the record type codes in each file version, scanned once (a change of one LEA's SENR file
+            # then reloads SENR only, and reads no SCSC file)
+            con.execute(f"CREATE TABLE IF NOT EXISTS {SHARE_SCHEMA}._files (file VARCHAR PRIMARY KEY, "
+                        "version VARCHAR, codes VARCHAR, unknown_rows BIGINT)")
+            seen = {r[0]: r[1:] for r in con.execute(f"SELECT * FROM {SHARE_SCHEMA}._files").fetchall()}
+            codes: dict[str, tuple[list[str], int]] = {}
+            for f in files:
+                version = f"{f.size}:{f.mtime_ns}"
+                rec = seen.get(f.rel)
+                if rec and rec[0] == version:
+                    codes[f.rel] = ([c for c in rec[1].split(",") if c], int(rec[2]))
+                    continue
+                try:
+                    codes[f.rel] = file_codes(f.path.read_bytes())
+                except OSError:
+                    continue  # named unreadable by the load
+            con.execute(f"DELETE FROM {SHARE_SCHEMA}._files")
+            if codes:
+                con.executemany(f"INSERT INTO {SHARE_SCHEMA}._files VALUES (?, ?, ?, ?)",
+                                [[f.rel, f"{f.size}:{f.mtime_ns}", ",".join(codes[f.rel][0]), codes[f.rel][1]]
+                                 for f in files if f.rel in codes])
+
+            def concerns(rel: str, rt: str) -> bool:
+                """Whether a file may hold rows of ``rt`` (its codes; else, for an empty file, its path)."""
+                found = codes.get(rel, (None, 0))[0]
+                if found is None:
+                    return True
+                if found:
+                    return any(normalize_record_type(c) == rt for c in found)
+                return guess_lea_and_type(rel, RECORD_TYPES)[1] in (rt, None)
+
             for rt in record_types:
                 cols = SHARE_COLUMNS[rt]
-                fp = hashlib.sha256(f"{base}\0{','.join(cols)}".encode()).hexdigest()
+                mine_files = [f for f in files if concerns(f.rel, rt)]
+                mine = [s for s in skipped if guess_lea_and_type(s["file"], RECORD_TYPES)[1] in (rt, None)]
+                fp = hashlib.sha256("\0".join([
+                    files_fingerprint([f.path for f in mine_files], self.share_root),
+                    ";".join(f"{s['file']}:{s['reason']}" for s in mine), accept_version, ",".join(cols),
+                ]).encode()).hexdigest()
                 row = con.execute(
                     f"SELECT fingerprint, figures FROM {SHARE_SCHEMA}._loads WHERE record_type = ?", [rt],
                 ).fetchone()
                 if row and row[0] == fp and row[1]:
                     figures[rt] = {**json.loads(row[1]), "reloaded": False}
                     continue
-                load = load_record_type(con, rt, files, cols, SHARE_SCHEMA, accept, codes)
-                mine = [s for s in skipped
-                        if guess_lea_and_type(s["file"], RECORD_TYPES)[1] in (rt, None)]
+                load = load_record_type(con, rt, mine_files, cols, SHARE_SCHEMA, accept, codes)
                 fig = {
                     "files": len(load.files_used), "rows_loaded": load.rows_loaded,
                     "rows_rejected": load.rows_rejected, "rejected_by_rule": load.rejected_by_rule,
