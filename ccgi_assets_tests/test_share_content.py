@@ -305,3 +305,44 @@ def test_a_change_of_one_record_type_reloads_that_type_only(home):
     (home / "share" / "SCSC" / f"{A}.txt").unlink()
     figures = s.prepare(["SCSC"])
     assert counts(s, "SCSC") == {} and figures["SCSC"]["leas_removed"] == [A]
+
+
+def test_a_zero_byte_senr_upload_leaves_the_leas_student_share_as_it_was(small_home):
+    """The issue's case end to end: before, a 0-byte share/SENR/<lea>.txt emptied the LEA's roster and courses."""
+    import duckdb
+    from dagster import instance_for_test, materialize
+
+    from ccgi_assets.assets import ASSETS, SOURCES
+    from ccgi_assets.partitions import lea_partitions
+    from resources import local_resources
+
+    flow = ["optin_students", "registration_roster", "student_courses"]
+    models = pd.read_csv(small_home / "config" / "lea_participation.csv", dtype=str)
+    lea, other = sorted(models.loc[models["model"] == "opt_in", "reporting_lea"])[:2]
+
+    def tables():
+        con = duckdb.connect(str(small_home / "warehouse.duckdb"), read_only=True)
+        try:
+            return {t: con.execute(f"SELECT reporting_lea, count(*) FROM ccgi.{t} GROUP BY 1 ORDER BY 1").fetchall()
+                    for t in ("registration_roster", "student_courses")}
+        finally:
+            con.close()
+
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions(lea_partitions.name, [lea, other])
+        res = local_resources(small_home)
+        materialize([*SOURCES, *ASSETS], selection=["crse_courses"], resources=res, instance=instance)
+        for key in (lea, other):
+            assert materialize([*SOURCES, *ASSETS], selection=flow, partition_key=key, resources=res,
+                               instance=instance).success
+        before = tables()
+        assert all(dict(rows).get(lea, 0) > 0 for rows in before.values())
+        (small_home / "share" / "SENR" / f"{lea}.txt").write_bytes(b"")
+        for key in (lea, other):
+            assert materialize([*SOURCES, *ASSETS], selection=flow, partition_key=key, resources=res,
+                               instance=instance).success
+        assert tables() == before
+        held = res["calpads"].held([lea])
+        assert held[["reporting_lea", "record_type", "file", "reason"]].values.tolist() == [
+            [lea, "SENR", f"SENR/{lea}.txt", "empty_upload"]]
+        assert res["calpads"].held([other]).empty
