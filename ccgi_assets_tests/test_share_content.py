@@ -346,3 +346,14 @@ def test_a_zero_byte_senr_upload_leaves_the_leas_student_share_as_it_was(small_h
         assert held[["reporting_lea", "record_type", "file", "reason"]].values.tolist() == [
             [lea, "SENR", f"SENR/{lea}.txt", "empty_upload"]]
         assert res["calpads"].held([other]).empty
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252", "utf-8-sig"])
+def test_share_files_in_the_encodings_seen_in_the_field_load(home, encoding):
+    p = home / "share" / f"senr_{A}.txt"
+    p.parent.mkdir(parents=True)
+    p.write_bytes("".join(sinf(A, x) + "\r\n" for x in ssids(A, 2)).encode(encoding))
+    s = share(home)
+    figures = s.prepare(["SINF"])
+    assert counts(s, "SINF") == {A: 2} and figures["SINF"]["rows_rejected"] == 0
+    assert set(s.query("SELECT student_legal_last_name AS n FROM {SINF}")["n"]) == {"Peña"}

@@ -158,3 +158,38 @@ def test_a_link_inside_the_root_is_followed(tmp_path):
     _lay_out(str(home))
     os.symlink(home / "landing" / "optin" / LEA, home / "landing" / "optin" / "0100005")
     assert list(_sources(home)["landing"].lea_folders()) == [LEA, "0100005"]
+
+
+# ------------------------------------------------------------------------------------------ textio.decode
+from ccgi_assets.textio import UnreadableFile, decode  # noqa: E402
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-be", "cp1252"])
+def test_decode_reads_what_spreadsheets_save(encoding):
+    text = "SSID,name\r\n1000000001,Peña Zoë “quoted”\r\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    assert decode(data, "list.csv") == text
+
+
+@pytest.mark.parametrize("data, rule", [(b"", "empty"), (b"\xef\xbb\xbf", "empty"), (b"\xff\xfe", "empty"),
+                                        (b"PK\x03\x04\x00\x00binary", "binary"),
+                                        (bytes(range(1, 9)) * 10, "binary"),
+                                        (b"SSID\n1000000001 \x81\x8d\n", "encoding"),
+                                        (b"\xff\xfe\x00\xd8", "encoding")])
+def test_decode_names_the_file_and_rule_and_never_the_content(data, rule):
+    with pytest.raises(UnreadableFile) as exc:
+        decode(data, "platform/0100001/accounts.csv")
+    assert exc.value.rule == rule and exc.value.path == "platform/0100001/accounts.csv"
+    assert str(exc.value).startswith("platform/0100001/accounts.csv: ") and f"[rule {rule}]" in str(exc.value)
+    assert "1000000001" not in str(exc.value) and exc.value.__cause__ is None and exc.value.__context__ is None
+
+
+def test_a_utf16_cmp_export_and_opt_in_list_are_read(tmp_path):
+    _write(str(tmp_path), "cmp/x.csv", "")
+    (tmp_path / "cmp" / "x.csv").write_bytes(_cmp_csv(LEA + "0100011", "CMP1").encode("utf-16"))
+    assert list(CmpSource(root=str(tmp_path / "cmp")).read()["cmp_course_id"]) == ["CMP1"]
+    p = tmp_path / "list.csv"
+    p.write_bytes("SSID\r\n1000000001\r\n".encode("utf-16"))
+    assert list(read_optin_list(p).ssids) == ["1000000001"]
