@@ -303,8 +303,12 @@ def load_record_type(con: duckdb.DuckDBPyConnection, record_type: str, files: li
             if not found:
                 if f.size == 0 or n_unknown == 0:
                     empty_files.append(f)  # nothing in it: its path may say whose it was
+                else:
+                    out.not_used.append({"file": f.rel, "reason": "no_calpads_rows"})
                 continue
             if not mine:
+                if not any(cp.normalize_record_type(c) in _TYPES for c in found):
+                    out.not_used.append({"file": f.rel, "reason": "record_type_not_shared"})
                 continue
             if raw is None:
                 try:
@@ -353,7 +357,7 @@ def load_record_type(con: duckdb.DuckDBPyConnection, record_type: str, files: li
             if leas == {""} and not any(r == rel for v in cands.values() for _, r, _ in v):
                 empty_files.append(next(f for f in files if f.rel == rel))
         for f in empty_files:
-            lea, guessed_rt = guess_lea_and_type(f.rel, cp.known_record_types() | set(_TYPES))
+            lea, guessed_rt = guess_lea_and_type(f.rel, _TYPES)
             guessed_rt = cp.normalize_record_type(guessed_rt) if guessed_rt else None
             if lea is not None and guessed_rt == rt:
                 cands.setdefault(lea, []).append(((f.mtime_ns, f.mtime_ns, f.rel), f.rel, 0))

@@ -357,3 +357,15 @@ def test_share_files_in_the_encodings_seen_in_the_field_load(home, encoding):
     figures = s.prepare(["SINF"])
     assert counts(s, "SINF") == {A: 2} and figures["SINF"]["rows_rejected"] == 0
     assert set(s.query("SELECT student_legal_last_name AS n FROM {SINF}")["n"]) == {"Peña"}
+
+
+def test_files_with_no_share_rows_are_named(home):
+    put(home, "README.txt", ["These are the March files", "call Ana at the district"])
+    put(home, f"CRSC_{A}.txt", [calpads_line("CRSE", record_type_code="CRSC", reporting_lea=A, local_course_id="0042")])
+    put(home, f"SENR/{A}.txt", [senr(A, x) for x in ssids(A, 2)])
+    s = share(home)
+    figures = s.prepare(["SENR", "CRSE"])
+    assert counts(s) == {A: 2} and counts(s, "CRSE") == {}
+    for rt in ("SENR", "CRSE"):
+        assert not_used(figures, rt) == {"README.txt": "no_calpads_rows", f"CRSC_{A}.txt": "record_type_not_shared"}
+    assert "Ana" not in json.dumps(figures)

@@ -221,8 +221,9 @@ class LocalCalpadsShare(CalpadsShare):
                 found = codes.get(rel, (None, 0))[0]
                 if found is None:
                     return True
-                if found:
-                    return any(normalize_record_type(c) == rt for c in found)
+                shared = [c for c in found if normalize_record_type(c) in RECORD_TYPES]
+                if shared:
+                    return any(normalize_record_type(c) == rt for c in shared)
                 return guess_lea_and_type(rel, RECORD_TYPES)[1] in (rt, None)
 
             for rt in record_types:
