@@ -13,8 +13,9 @@ Row rules (counted, the rows are dropped):
 
 Whole-file failures raise :class:`OptinFileError` naming the file and the rule, never a value:
 ``empty`` (zero bytes or no header), ``binary`` (NUL bytes / not text, e.g. an ``.xlsx`` saved as
-``.csv``), ``encoding`` (neither UTF-8 nor Windows-1252), ``unreadable`` (CSV parse error),
-``no_ssid_column``. Text is UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252; the
+``.csv``), ``encoding`` (neither UTF-8, UTF-16 with BOM nor Windows-1252), ``unreadable`` (CSV parse
+error), ``no_ssid_column``. Text is UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252
+(decoded by :func:`ccgi_assets.textio.decode`); the
 delimiter is ``,`` unless the header shows ``;``, tab or ``|`` around the SSID column.
 """
 
