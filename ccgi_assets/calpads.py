@@ -336,9 +336,18 @@ def _split_kept(lines: pa.LargeStringArray, keep: np.ndarray, n_fields: int) -> 
     return table if table is not None and table.num_rows == len(kept) else None
 
 
-def _parse_file(path: Path, n_fields: int) -> tuple[_Parsed, bool]:
-    """Split ``path`` into fields; returns (parsed lines, whether it was transcoded from cp1252)."""
-    raw = path.read_bytes()
+def _decoded_lines(raw: bytes) -> tuple[memoryview | bytes, pa.LargeStringArray, bool]:
+    """UTF-8 bytes of a CALPADS file and its physical lines; whether it was transcoded from cp1252.
+
+    A UTF-16 file with a byte-order mark is transcoded to UTF-8 whole (:func:`ccgi_assets.textio.decode`).
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        from ccgi_assets.textio import UnreadableFile, decode
+
+        try:
+            raw = decode(raw, "").encode("utf-8")
+        except UnreadableFile:
+            pass  # read as bytes below: its rows are rejected by rule
     data = memoryview(raw)
     if raw.startswith(_BOM):
         data = data[len(_BOM) :]
@@ -350,9 +359,65 @@ def _parse_file(path: Path, n_fields: int) -> tuple[_Parsed, bool]:
         data = _cp1252_to_utf8(data)
         lines = _split_lines(data)
         transcoded = True
+    return data, lines, transcoded
+
+
+def _first_fields(lines: pa.LargeStringArray) -> pa.Array:
+    """The first ``^``-separated field of each line, line terminator dropped."""
+    first = pc.list_element(pc.split_pattern(lines, "^", max_splits=1), 0)
+    return pc.utf8_rtrim(first, characters="\r\n")
+
+
+def file_codes(raw: bytes) -> tuple[list[str], int]:
+    """Record type codes found in a file's rows, in order of first appearance (``SENR``, ``SENR-R``...), and
+    the number of non-blank lines whose first field is no known code."""
+    _, lines, _ = _decoded_lines(raw)
+    if len(lines) == 0:
+        return [], 0
+    known = known_record_types()
+    head = _first_fields(lines.slice(0, 1))[0].as_py()
+    if head in known:  # the common case: every line starts with the first line's code
+        same = pc.starts_with(lines, head + "^").to_numpy(zero_copy_only=False)
+        if same.all():
+            return [head], 0
+        lines = pc.filter(lines, pa.array(~same))
+        first = _first_fields(lines)
+        codes = [head] + [c for c in pc.unique(first).to_pylist() if c != head]
+    else:
+        first = _first_fields(lines)
+        codes = pc.unique(first).to_pylist()
+    found = [c for c in codes if c in known]
+    unknown = [c for c in codes if c not in known and c is not None and c.strip()]
+    n_unknown = 0
+    if unknown:
+        n_unknown = int(pc.sum(pc.is_in(first, value_set=pa.array(unknown, pa.large_string()))).as_py() or 0)
+    return found, n_unknown
+
+
+def _parse_file(path: Path, n_fields: int, *, raw: bytes | None = None, route: str | None = None,
+                keep_unknown: bool = True) -> tuple[_Parsed, bool]:
+    """Split ``path`` (or its bytes ``raw``) into fields; returns (parsed lines, whether it was transcoded
+    from cp1252).
+
+    ``route``: a record type code; only rows with that code are parsed (rows of other known codes are left
+    for their own record type, as if absent), plus rows with an unknown code when ``keep_unknown``.
+    """
+    if raw is None:
+        raw = path.read_bytes()
+    data, lines, transcoded = _decoded_lines(raw)
     n = len(lines)
     if n == 0:
         return _Parsed(None, None, 0), transcoded
+    routed = None  # lines taken (None: all)
+    if route is not None:
+        ok = pc.starts_with(lines, route + "^").to_numpy(zero_copy_only=False)
+        if not ok.all():
+            first = _first_fields(lines)
+            other = pc.is_in(first, value_set=pa.array(sorted(known_record_types() - {route}), pa.large_string()))
+            other = other.to_numpy(zero_copy_only=False)
+            routed = ~other if keep_unknown else ok | pc.equal(first, route).to_numpy(zero_copy_only=False)
+            if routed.all():
+                routed = None
     enc = None
     if transcoded:
         enc = pc.match_substring(lines, "\ufffd").to_numpy(zero_copy_only=False)
@@ -366,7 +431,7 @@ def _parse_file(path: Path, n_fields: int) -> tuple[_Parsed, bool]:
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[: n + 1]
     short = np.flatnonzero(np.diff(offsets) <= 2)
     has_empty = bool(len(short)) and pc.any(pc.utf8_is_space(lines.take(pa.array(short)))).as_py()
-    if enc is None and n_fields > 1 and not has_empty:
+    if enc is None and n_fields > 1 and not has_empty and routed is None:
         clean = None
         try:
             clean = _csv_split(data, n_fields)
@@ -387,6 +452,8 @@ def _parse_file(path: Path, n_fields: int) -> tuple[_Parsed, bool]:
     no_caret = np.flatnonzero(n_caret == 0)
     if len(no_caret):
         blank[no_caret] = pc.utf8_is_space(lines.take(pa.array(no_caret))).to_numpy(zero_copy_only=False)
+    if routed is not None:
+        blank |= ~routed  # rows of another record type: not rows of this one
     good = ~blank & (n_caret == n_fields - 1) & ~lone_cr
     if enc is not None:
         good &= ~enc
@@ -572,8 +639,13 @@ class _FileQuery:
     ordered: bool  # rows come out in line order without an ORDER BY
 
 
-def _file_query(path: Path, file_code: str | None, plan: _Plan) -> _FileQuery:
-    """The SQL core for one file: parse, classify each row by the first rule it breaks, type the values."""
+def _file_query(path: Path, file_code: str | None, plan: _Plan, *, raw: bytes | None = None, route: bool = False,
+                keep_unknown: bool = True, source_name: str | None = None) -> _FileQuery:
+    """The SQL core for one file: parse, classify each row by the first rule it breaks, type the values.
+
+    ``route``: take only the rows whose code is ``file_code`` (and unknown codes when ``keep_unknown``);
+    ``source_name``: the ``source_file`` value (default: the file name).
+    """
     file_matches = file_code is not None and normalize_record_type(file_code) == plan.record_type
     if file_matches:
         fields = layout(file_code)
@@ -581,7 +653,8 @@ def _file_query(path: Path, file_code: str | None, plan: _Plan) -> _FileQuery:
         fields = layout(plan.record_type)
     else:
         fields = [Field("record_type_code", "CS", 6, "meta")]
-    parsed, _ = _parse_file(path, len(fields))
+    parsed, _ = _parse_file(path, len(fields), raw=raw, route=file_code if route else None,
+                            keep_unknown=keep_unknown)
     n = len(fields)
     index = {f.name: i for i, f in enumerate(fields, start=1)}
     by_name = {f.name: f for f in layout(plan.record_type) + list(ODS_FIELDS)} if plan.record_type else {}
@@ -590,7 +663,7 @@ def _file_query(path: Path, file_code: str | None, plan: _Plan) -> _FileQuery:
         if c == "record_type":
             v = _lit(normalize_record_type(file_code)) if file_code else "CAST(NULL AS VARCHAR)"
         elif c == "source_file":
-            v = _lit(path.name)
+            v = _lit(source_name if source_name is not None else path.name)
         elif c == "source_line":
             v = "line_no"
         elif c in by_name:

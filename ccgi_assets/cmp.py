@@ -12,7 +12,8 @@ case-insensitively. Blank lines are ignored.
 Errors are :class:`CmpFormatError` (a ``ValueError``) naming file, line (1-based physical line,
 the header is line 1) and rule, never a value: ``missing_column``, ``field_count``, ``cds_code``
 (not 14 digits), ``subject_area`` (not one letter a-g), ``empty`` (no header), ``encoding``
-(neither UTF-8 nor Windows-1252).
+(neither UTF-8, UTF-16 with BOM nor Windows-1252;
+see :mod:`ccgi_assets.textio`), ``binary`` (not a text file).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ccgi_assets.textio import UnreadableFile, decode
 
 __all__ = ["CMP_COLUMNS", "CmpFormatError", "read_cmp", "read_cmp_dir"]
 
@@ -48,7 +51,8 @@ _RULES = {
     "cds_code": "cds_code is not 14 digits",
     "subject_area": "subject_area is not one letter a-g",
     "empty": "no header row",
-    "encoding": "neither UTF-8 nor Windows-1252 text",
+    "encoding": "neither UTF-8, UTF-16 (with a byte-order mark) nor Windows-1252 text",
+    "binary": "not a text file",
 }
 _STRING = pd.StringDtype("pyarrow")
 _PARSER_LINE = re.compile(r"line (\d+)")
@@ -69,16 +73,12 @@ class CmpFormatError(ValueError):
         super().__init__(f"{where}: {what} [rule {rule}]")
 
 
-def _decode(path: Path, data: bytes) -> str:
+def _decode(path, data: bytes) -> str:
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        pass
-    raise CmpFormatError(path, None, "encoding")
+        return decode(data, path)
+    except UnreadableFile as exc:
+        rule = exc.rule
+    raise CmpFormatError(path, None, rule)
 
 
 def _empty_frame() -> pd.DataFrame:
@@ -86,8 +86,8 @@ def _empty_frame() -> pd.DataFrame:
 
 
 def read_cmp(path: str | Path) -> pd.DataFrame:
-    """Read one CMP CSV export (UTF-8 with or without BOM, else Windows-1252)."""
-    path = Path(path)
+    """Read one CMP CSV export (UTF-16 with BOM, UTF-8 with or without BOM, else Windows-1252)."""
+    path = _as_path(path)
     text = _decode(path, path.read_bytes())
     first_line = text.split("\n", 1)[0]
     if not first_line.strip():
@@ -134,10 +134,21 @@ def read_cmp(path: str | Path) -> pd.DataFrame:
     return df.reset_index(drop=True).astype(_STRING)
 
 
-def read_cmp_dir(directory: str | Path) -> pd.DataFrame:
-    """Every ``*.csv`` in ``directory`` (not hidden ones), in name order, concatenated."""
-    directory = Path(directory)
-    files = sorted(p for p in directory.glob("*.csv") if p.is_file() and not p.name.startswith("."))
+def _as_path(p):
+    """A local path for a string; a path object (``pathlib`` or ``upath.UPath``, e.g. object storage) as is."""
+    return Path(p) if isinstance(p, str) else p
+
+
+def read_cmp_dir(directory) -> pd.DataFrame:
+    """Every ``*.csv`` in ``directory`` (not hidden ones), in name order, concatenated.
+
+    ``directory`` is a local folder or a ``upath.UPath`` (e.g. ``s3://...``, ``memory://...``).
+    """
+    directory = _as_path(directory)
+    if not directory.exists():
+        return _empty_frame()
+    files = sorted((p for p in directory.glob("*.csv") if p.is_file() and not p.name.startswith(".")),
+                   key=lambda p: p.name)
     if not files:
         return _empty_frame()
     return pd.concat([read_cmp(p) for p in files], ignore_index=True)

@@ -9,12 +9,11 @@ section ID**.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib import resources
 
 import pandas as pd
 
 from ccgi_assets import contracts as c
+from ccgi_assets import refdata
 
 #: The CRSE columns the course share reads: no SEID, no class ID, nothing about students.
 CRSE_SECTIONS_SQL = """
@@ -31,13 +30,9 @@ COURSE_FIELDS = ["reporting_lea", "course_name", "state_course_code", "uc_csu_ap
                  "instructional_level_code", "ap_ib_cross_reference"]
 
 
-@lru_cache(maxsize=1)
 def state_course_codes() -> pd.DataFrame:
-    """The state course code list shipped with the package (code, name, content_area, AP, IB, meets_uc_csu)."""
-    with (resources.files("ccgi_assets") / "reference" / "state_course_codes.tsv").open("r", encoding="utf-8") as f:
-        df = pd.read_csv(f, sep="\t", dtype=str, keep_default_na=False)
-    df["content_area"] = df["content_area"].str.strip()
-    return df
+    """The state course code list shipped with the package (see :func:`ccgi_assets.refdata.state_course_codes`)."""
+    return refdata.state_course_codes()
 
 
 def resolve_courses(sections: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:

@@ -181,10 +181,9 @@ def layout_columns(record_type: str) -> list[str]:
 
 @functools.lru_cache(maxsize=None)
 def _state_codes() -> pd.DataFrame:
-    df = pd.read_csv(io.StringIO(_ref_text("state_course_codes.tsv")), sep="\t", dtype=str)
-    df = df[df["code"].notna() & (df["code"].str.strip() != "")]
-    df["name"] = df["name"].str.strip()
-    return df.set_index("code")
+    from ccgi_assets.refdata import state_course_codes
+
+    return state_course_codes().set_index("code")
 
 
 @functools.lru_cache(maxsize=None)

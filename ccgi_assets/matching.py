@@ -51,7 +51,6 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from importlib import resources
 from typing import NamedTuple
 
 import numpy as np
@@ -60,6 +59,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
+from ccgi_assets.refdata import state_course_codes
 from ccgi_assets.matching_vocab import MATCH_METHODS, MATCH_STATUSES
 
 __all__ = [
@@ -420,12 +420,7 @@ def _normalize(names) -> _Norm:
 @lru_cache(maxsize=1)
 def _state_codes() -> pd.DataFrame:
     """State course codes (package copy): code, name, content_area and the AP / IB markers of the code."""
-    with (resources.files("ccgi_assets") / "reference" / "state_course_codes.tsv").open("r", encoding="utf-8") as f:
-        df = pd.read_csv(f, sep="\t", dtype=str, keep_default_na=False)
-    df = df[df["code"].str.strip() != ""].copy()
-    for col in ("code", "name", "content_area", "AP", "IB"):
-        df[col] = df[col].str.strip()
-    df = df.drop_duplicates("code", keep="last").reset_index(drop=True)
+    df = state_course_codes()
     name = df["name"].str.lower()
     df["markers"] = (np.where(name.str.startswith("advanced placement"), 2, 0)
                      | np.where(name.str.startswith("international baccalaureate (ib)"), 4, 0)).astype(np.int8)

@@ -13,8 +13,9 @@ Row rules (counted, the rows are dropped):
 
 Whole-file failures raise :class:`OptinFileError` naming the file and the rule, never a value:
 ``empty`` (zero bytes or no header), ``binary`` (NUL bytes / not text, e.g. an ``.xlsx`` saved as
-``.csv``), ``encoding`` (neither UTF-8 nor Windows-1252), ``unreadable`` (CSV parse error),
-``no_ssid_column``. Text is UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252; the
+``.csv``), ``encoding`` (neither UTF-8, UTF-16 with BOM nor Windows-1252), ``unreadable`` (CSV parse
+error), ``no_ssid_column``. Text is UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252
+(decoded by :func:`ccgi_assets.textio.decode`); the
 delimiter is ``,`` unless the header shows ``;``, tab or ``|`` around the SSID column.
 """
 
@@ -27,10 +28,11 @@ from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-__all__ = ["LIST_SUFFIXES", "OptinFileError", "OptinList", "is_list_file", "newest_list", "read_optin_list"]
+from ccgi_assets.textio import UnreadableFile, decode
+
+__all__ = ["LIST_SUFFIXES", "OptinFileError", "OptinList", "is_list_file", "newest_list", "newest_of", "read_optin_list"]
 
 #: File name suffixes of a list file (case-insensitive).
 LIST_SUFFIXES = (".csv", ".txt")
@@ -40,7 +42,7 @@ _TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
 RULES = {
     "empty": "empty file or no header row",
     "binary": "not a text file",
-    "encoding": "neither UTF-8 nor Windows-1252 text",
+    "encoding": "neither UTF-8, UTF-16 (with a byte-order mark) nor Windows-1252 text",
     "unreadable": "not readable as CSV",
     "no_ssid_column": "no SSID column in the header",
 }
@@ -82,46 +84,31 @@ def is_list_file(path: str | PathLike) -> bool:
     return lower.endswith(LIST_SUFFIXES)
 
 
-def newest_list(folder) -> Path | None:
-    """The newest list file of an LEA folder (latest mtime; ties go to the greater name), or None."""
+def newest_of(files) -> Path | None:
+    """The newest of some list files (latest mtime; ties go to the greater name), or None."""
     candidates = []
-    for p in folder.iterdir():
-        if is_list_file(p) and p.is_file():
-            st = p.stat()
-            mtime = getattr(st, "st_mtime_ns", None)
-            if mtime is None:
-                mtime = int(st.st_mtime * 1e9)
-            candidates.append((mtime, p.name, p))
+    for p in files:
+        st = p.stat()
+        mtime = getattr(st, "st_mtime_ns", None)
+        if mtime is None:
+            mtime = int(st.st_mtime * 1e9)
+        candidates.append((mtime, p.name, p))
     if not candidates:
         return None
     return max(candidates, key=lambda t: (t[0], t[1]))[2]
 
 
+def newest_list(folder) -> Path | None:
+    """The newest list file of an LEA folder (a ``pathlib.Path`` or ``upath.UPath``), or None."""
+    return newest_of(p for p in folder.iterdir() if is_list_file(p) and p.is_file())
+
+
 def _decode(path, data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with BOM (Excel "Unicode text")
-        text = None
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-        if text is None:  # raised outside the handler: no chained error carrying the bytes
-            raise OptinFileError(path, "encoding")
-        return text
-    if b"\x00" in data:
-        raise OptinFileError(path, "binary")
-    control = np.frombuffer(data, dtype=np.uint8)
-    control = control[(control < 0x20) & ~np.isin(control, (0x09, 0x0A, 0x0C, 0x0D))]
-    if len(control) > max(2, len(data) // 100):
-        raise OptinFileError(path, "binary")
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")  # 0x81 0x8D 0x8F 0x90 0x9D are undefined: they fail here
-    except UnicodeDecodeError:
-        pass
-    raise OptinFileError(path, "encoding")
+        return decode(data, path)
+    except UnreadableFile as exc:
+        rule = exc.rule
+    raise OptinFileError(path, rule)
 
 
 def _delimiter(header_line: str) -> str:
@@ -138,8 +125,6 @@ def _delimiter(header_line: str) -> str:
 def read_optin_list(path) -> OptinList:
     """Read and validate one opt-in list (see the module docstring for the rules)."""
     data = path.read_bytes() if hasattr(path, "read_bytes") else Path(path).read_bytes()
-    if not data:
-        raise OptinFileError(path, "empty")
     text = _decode(path, data)
     if not text.strip():
         raise OptinFileError(path, "empty")

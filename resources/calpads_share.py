@@ -2,9 +2,10 @@
 
 One interface, two implementations:
 
-* :class:`LocalCalpadsShare` loads the caret-delimited CALPADS files under ``$CCGI_HOME/share/<TYPE>/``
-  into schema ``calpads_share`` of the embedded DuckDB warehouse, once per change of the files, keeping only
-  the share's columns (data minimization starts at the reader).
+* :class:`LocalCalpadsShare` loads the caret-delimited CALPADS files anywhere under ``$CCGI_HOME/share/``
+  (routed by each row's record type and LEA, newest upload per LEA; see :mod:`ccgi_assets.share_load`) into
+  schema ``calpads_share`` of the embedded DuckDB warehouse, once per change of the files, keeping only the
+  share's columns (data minimization starts at the reader).
 * :class:`SnowflakeCalpadsShare` queries the Snowflake share database CDE grants CCGI (column-level
   restricted secure views), through ``dagster-snowflake``.
 
@@ -16,6 +17,7 @@ Statewide steps (most-recent enrollment, current student information) therefore 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +29,7 @@ from dagster import ConfigurableResource, get_dagster_logger
 from pydantic import PrivateAttr
 
 from resources.settings import DUCKDB_CONFIG, SHARE_SCHEMA
+from resources.sources import file_version, files_fingerprint, last_modified
 from resources.snowflake import SnowflakeConnected
 
 #: What the CALPADS share exposes to CCGI, per record type (the column-level restriction of the seed's
@@ -55,6 +58,12 @@ SHARE_COLUMNS: dict[str, list[str]] = {
     ],
 }
 RECORD_TYPES = tuple(SHARE_COLUMNS)
+
+
+def _empty_held() -> pd.DataFrame:
+    return pd.DataFrame({"reporting_lea": pd.Series(dtype=object), "record_type": pd.Series(dtype=object),
+                         "file": pd.Series(dtype=object), "reason": pd.Series(dtype=object),
+                         "rows_before": pd.Series(dtype="int64"), "rows_now": pd.Series(dtype="int64")})
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -87,6 +96,12 @@ class CalpadsShare(ConfigurableResource):
         """When the record type's data last changed, seconds since the epoch (0 when unknown: always newer)."""
         return 0.0
 
+    def held(self, leas: list[str] | None = None) -> pd.DataFrame:
+        """Uploads the share did not apply, per LEA and record type (columns reporting_lea, record_type, file,
+        reason, rows_before, rows_now), for ``leas`` (all when None). Empty by default: CDE's share applies its
+        own rules."""
+        return _empty_held()
+
     def leas(self) -> list[str]:
         """Reporting LEAs that have submitted enrollment (SENR) data."""
         self.prepare(["SENR"])
@@ -94,7 +109,7 @@ class CalpadsShare(ConfigurableResource):
 
 
 class LocalCalpadsShare(CalpadsShare):
-    """CALPADS files under ``<home>/share/<TYPE>/*.txt`` loaded into the embedded DuckDB warehouse."""
+    """CALPADS files under ``<home>/share/`` loaded into the embedded DuckDB warehouse."""
 
     home: str
     _loaded: dict = PrivateAttr(default_factory=dict)
@@ -115,27 +130,62 @@ class LocalCalpadsShare(CalpadsShare):
         finally:
             con.close()
 
+    @property
+    def share_root(self) -> Path:
+        return Path(self.home) / "share"
+
+    @property
+    def accept_path(self) -> Path:
+        """Operator's acceptances of held uploads (see docs/data_layout.md)."""
+        return Path(self.home) / "config" / "calpads_accept.csv"
+
     def files(self, record_type: str) -> list[Path]:
-        folder = Path(self.home) / "share" / record_type
-        return sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith("."))
+        """Files under ``share/`` whose first row is of ``record_type`` (``SENR-R`` counts as ``SENR``), and
+        files with no row of a known type (an empty upload may be anyone's): what the sensors watch. A load
+        reads every file and routes each row by its own record type."""
+        from ccgi_assets.calpads import _first_code, normalize_record_type
+        from ccgi_assets.share_load import inventory
+
+        out = []
+        for f in inventory(self.share_root)[0]:
+            try:
+                code = _first_code(f.path)
+            except OSError:
+                code = None
+            if code is None or normalize_record_type(code) == record_type:
+                out.append(f.path)
+        return out
 
     def fingerprint(self, record_type: str) -> str:
-        return self._fingerprint(self.files(record_type))
+        return files_fingerprint(self.files(record_type), self.share_root)
 
     def last_modified(self, record_type: str) -> float:
-        return max((p.stat().st_mtime for p in self.files(record_type)), default=0.0)
-
-    def _fingerprint(self, files: list[Path]) -> str:
-        h = hashlib.sha256()
-        for p in files:
-            st = p.stat()
-            h.update(f"{p.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-        return h.hexdigest()
+        return last_modified(self.files(record_type))
 
     def prepare(self, record_types: list[str]) -> dict[str, Any]:
-        """Load each record type's files unless the loaded copy is of the same files (name, size, mtime)."""
-        from ccgi_assets.calpads import load_calpads
+        """Load each record type from the files under ``share/`` unless the loaded copy is of the same files.
 
+        Files are taken by content (see :mod:`ccgi_assets.share_load`): rows routed by record type and
+        reporting LEA; per (LEA, record type) the newest upload replaces earlier ones -- by the ODS
+        ``upload_date`` field for an extract-form file, else by the file's modification time; an empty upload,
+        or one that cuts an LEA's rows by more than half, is held (previous rows kept, see :meth:`held`) until
+        accepted in ``config/calpads_accept.csv``. A record type is reloaded when a file that holds (or held)
+        rows of it changes, appears or goes, or when that config changes; the record type codes of each
+        file version are kept in ``calpads_share._files``, so each file is scanned for them once.
+
+        Returns, per record type, load figures for Dagster metadata (file names, LEA codes and counts, never
+        a row value): ``files``, ``rows_loaded``, ``rows_rejected``, ``reloaded``, ``rejected_by_rule``,
+        ``files_used``, ``files_not_used`` (``[{"file", "reason"[, "leas"]}]``), ``held``, ``leas_removed``.
+        """
+        from ccgi_assets.calpads import file_codes, normalize_record_type
+        from ccgi_assets.share_load import guess_lea_and_type, inventory, load_record_type, read_accept
+
+        files, skipped = inventory(self.share_root)
+        accept, problems = read_accept(self.accept_path)
+        log = get_dagster_logger()
+        if problems:
+            log.warning(f"{self.accept_path.name}: entries ignored ({'; '.join(problems)})")
+        accept_version = file_version(self.accept_path) if self.accept_path.is_file() else ""
         figures: dict[str, Any] = {}
         with self.connect() as con:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {SHARE_SCHEMA}")
@@ -143,33 +193,102 @@ class LocalCalpadsShare(CalpadsShare):
                 f"CREATE TABLE IF NOT EXISTS {SHARE_SCHEMA}._loads (record_type VARCHAR PRIMARY KEY, "
                 "fingerprint VARCHAR, rows_loaded BIGINT, rows_rejected BIGINT, loaded_at TIMESTAMP)"
             )
-            for rt in record_types:
-                files = self.files(rt)
-                fp = self._fingerprint(files)
-                row = con.execute(
-                    f"SELECT fingerprint, rows_loaded, rows_rejected FROM {SHARE_SCHEMA}._loads WHERE record_type = ?",
-                    [rt],
-                ).fetchone()
-                if row and row[0] == fp:
-                    figures[rt] = {"files": len(files), "rows_loaded": row[1], "rows_rejected": row[2], "reloaded": False}
+            con.execute(f"ALTER TABLE {SHARE_SCHEMA}._loads ADD COLUMN IF NOT EXISTS figures VARCHAR")
+            # the record type codes in each file version, scanned once (a change of one LEA's SENR file
+            # then reloads SENR only, and reads no SCSC file)
+            con.execute(f"CREATE TABLE IF NOT EXISTS {SHARE_SCHEMA}._files (file VARCHAR PRIMARY KEY, "
+                        "version VARCHAR, codes VARCHAR, unknown_rows BIGINT)")
+            seen = {r[0]: r[1:] for r in con.execute(f"SELECT * FROM {SHARE_SCHEMA}._files").fetchall()}
+            codes: dict[str, tuple[list[str], int]] = {}
+            for f in files:
+                version = f"{f.size}:{f.mtime_ns}"
+                rec = seen.get(f.rel)
+                if rec and rec[0] == version:
+                    codes[f.rel] = ([c for c in rec[1].split(",") if c], int(rec[2]))
                     continue
-                report = load_calpads(con, files, self.relation(rt), columns=SHARE_COLUMNS[rt], on_error="skip",
-                                      record_type=rt)
-                rejected = int(report.rows_rejected)
+                try:
+                    codes[f.rel] = file_codes(f.path.read_bytes())
+                except OSError:
+                    continue  # named unreadable by the load
+            con.execute(f"DELETE FROM {SHARE_SCHEMA}._files")
+            if codes:
+                con.executemany(f"INSERT INTO {SHARE_SCHEMA}._files VALUES (?, ?, ?, ?)",
+                                [[f.rel, f"{f.size}:{f.mtime_ns}", ",".join(codes[f.rel][0]), codes[f.rel][1]]
+                                 for f in files if f.rel in codes])
+
+            def concerns(rel: str, rt: str) -> bool:
+                """Whether a file may hold rows of ``rt`` (its codes; else, for an empty file, its path)."""
+                found = codes.get(rel, (None, 0))[0]
+                if found is None:
+                    return True
+                shared = [c for c in found if normalize_record_type(c) in RECORD_TYPES]
+                if shared:
+                    return any(normalize_record_type(c) == rt for c in shared)
+                return guess_lea_and_type(rel, RECORD_TYPES)[1] in (rt, None)
+
+            for rt in record_types:
+                cols = SHARE_COLUMNS[rt]
+                mine_files = [f for f in files if concerns(f.rel, rt)]
+                mine = [s for s in skipped if guess_lea_and_type(s["file"], RECORD_TYPES)[1] in (rt, None)]
+                fp = hashlib.sha256("\0".join([
+                    files_fingerprint([f.path for f in mine_files], self.share_root),
+                    ";".join(f"{s['file']}:{s['reason']}" for s in mine), accept_version, ",".join(cols),
+                ]).encode()).hexdigest()
+                row = con.execute(
+                    f"SELECT fingerprint, figures FROM {SHARE_SCHEMA}._loads WHERE record_type = ?", [rt],
+                ).fetchone()
+                if row and row[0] == fp and row[1]:
+                    figures[rt] = {**json.loads(row[1]), "reloaded": False}
+                    continue
+                load = load_record_type(con, rt, mine_files, cols, SHARE_SCHEMA, accept, codes)
+                fig = {
+                    "files": len(load.files_used), "rows_loaded": load.rows_loaded,
+                    "rows_rejected": load.rows_rejected, "rejected_by_rule": load.rejected_by_rule,
+                    "files_used": load.files_used, "files_not_used": mine + load.not_used, "held": load.held,
+                    "leas_removed": load.leas_removed,
+                }
                 con.execute(
-                    f"INSERT OR REPLACE INTO {SHARE_SCHEMA}._loads VALUES (?, ?, ?, ?, now())",
-                    [rt, fp, int(report.rows_loaded), rejected],
+                    f"INSERT OR REPLACE INTO {SHARE_SCHEMA}._loads (record_type, fingerprint, rows_loaded, "
+                    "rows_rejected, loaded_at, figures) VALUES (?, ?, ?, ?, now(), ?)",
+                    [rt, fp, load.rows_loaded, load.rows_rejected, json.dumps(fig)],
                 )
-                figures[rt] = {"files": len(files), "rows_loaded": int(report.rows_loaded), "rows_rejected": rejected,
-                               "reloaded": True, "rejected_by_rule": report.rejected_by_rule}
-                if rejected:
-                    where = "; ".join(f"{f}: {n} {rule}" for (f, rule), n in sorted(report.rejected.items()))
-                    first = report.first_error
-                    get_dagster_logger().warning(
-                        f"CALPADS {rt}: {rejected} malformed row(s) skipped ({where})"
+                figures[rt] = {**fig, "reloaded": True}
+                if load.rows_rejected:
+                    where = "; ".join(f"{f}: {n} {rule}" for (f, rule), n in sorted(load.rejected.items()))
+                    first = load.first_error
+                    log.warning(
+                        f"CALPADS {rt}: {load.rows_rejected} malformed row(s) skipped ({where})"
                         + (f"; first at {first[0]} line {first[1]} ({first[2]})" if first else "")
                     )
+                if fig["files_not_used"]:
+                    log.warning(f"CALPADS {rt}: {len(fig['files_not_used'])} file(s) not used: " + "; ".join(
+                        f"{e['file']} ({e['reason']}" + (f" for LEA {', '.join(e['leas'])}" if e.get("leas") else "")
+                        + ")" for e in fig["files_not_used"]))
+                for h in load.held:
+                    log.warning(
+                        f"CALPADS {rt}: LEA {h['reporting_lea']} held: {h['file']} {h['reason']} "
+                        f"({h['rows_before']} rows before, {h['rows_now']} now); its previous rows stay until "
+                        f"accepted in {self.accept_path.name}"
+                    )
         return figures
+
+    def held(self, leas: list[str] | None = None) -> pd.DataFrame:
+        """Uploads held at the last :meth:`prepare` (columns reporting_lea, record_type, file, reason,
+        rows_before, rows_now), for ``leas`` (all when None)."""
+        from ccgi_assets.share_load import HELD_COLUMNS
+
+        if not self.database.exists():
+            return _empty_held()
+        with self.connect() as con:
+            exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+                                 "AND table_name = '_held'", [SHARE_SCHEMA]).fetchone()[0]
+            if not exists:
+                return _empty_held()
+            df = con.execute(f"SELECT {', '.join(HELD_COLUMNS)} FROM {SHARE_SCHEMA}._held "
+                             "ORDER BY reporting_lea, record_type").df()
+        if leas is not None:
+            df = df[df["reporting_lea"].isin(list(leas))].reset_index(drop=True)
+        return df.astype({"rows_before": "int64", "rows_now": "int64"})
 
     def _run(self, sql: str, params: dict[str, Any], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         with self.connect() as con:

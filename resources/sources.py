@@ -7,39 +7,115 @@ Each takes a root that is a local folder by default (under ``$CCGI_HOME``) or an
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, get_dagster_logger
 from upath import UPath
 
 from ccgi_assets.contracts import PLATFORM_CONTRACTS, empty
 from ccgi_assets.platform_files import PLATFORM_KINDS, Quarantine, read_platform_file
 
 
+#: an LEA folder's name: a 7-digit reporting LEA code, ASCII digits only (``str.isdigit`` would take "０１２…")
+LEA_CODE = re.compile(r"[0-9]{7}", re.ASCII)
+
+
+def is_lea_code(name: str) -> bool:
+    """Whether ``name`` is a 7-digit reporting LEA code (ASCII digits)."""
+    return LEA_CODE.fullmatch(name) is not None
+
+
 def _path(root: str) -> UPath:
     return UPath(root)
 
 
+def _is_local(p: UPath) -> bool:
+    return getattr(p, "protocol", "") in ("", "file", "local")
+
+
+def inside(root: UPath, p: UPath) -> bool:
+    """Whether ``p`` stays under ``root`` once symbolic links are resolved (always true off the local disk,
+    where object stores have no links)."""
+    if not _is_local(root):
+        return True
+    try:
+        Path(p).resolve().relative_to(Path(root).resolve())
+    except (ValueError, OSError):
+        return False
+    return True
+
+
 def _lea_dirs(root: str) -> list[UPath]:
-    """The sub-folders of ``root`` named by a 7-digit LEA code, in code order."""
+    """The sub-folders of ``root`` named by a 7-digit LEA code, in code order.
+
+    Other folders (misnamed, fullwidth digits, a link to a folder outside ``root``) are left out and named in
+    one warning; hidden ones (``.name``) are left out quietly.
+    """
     r = _path(root)
     if not r.exists():
         return []
-    return sorted((p for p in r.iterdir() if p.is_dir() and len(p.name) == 7 and p.name.isdigit()),
-                  key=lambda p: p.name)
+    found, ignored = [], []
+    for p in r.iterdir():
+        if p.name.startswith(".") or not p.is_dir():
+            continue
+        if not is_lea_code(p.name):
+            ignored.append(f"{p.name} (not a 7-digit LEA code)")
+        elif not inside(r, p):
+            ignored.append(f"{p.name} (link to a folder outside {root})")
+        else:
+            found.append(p)
+    if ignored:
+        get_dagster_logger().warning(f"{root}: {len(ignored)} folder(s) ignored: {'; '.join(sorted(ignored))}")
+    return sorted(found, key=lambda p: p.name)
+
+
+def _lea_dir(root: str, lea: str) -> UPath | None:
+    """``<root>/<lea>`` when ``lea`` is an LEA code and the folder exists inside ``root``, else None."""
+    r = _path(root)
+    folder = r / lea
+    if not is_lea_code(lea) or not folder.is_dir() or not inside(r, folder):
+        return None
+    return folder
 
 
 def _csv_files(folder: UPath) -> list[UPath]:
-    return sorted(folder.glob("*.csv"), key=lambda p: p.name) if folder.exists() else []
+    """The ``*.csv`` files of ``folder`` (not hidden, not links leading out of it), in name order."""
+    if not folder.exists():
+        return []
+    return sorted((p for p in folder.glob("*.csv") if not p.name.startswith(".") and p.is_file() and inside(folder, p)),
+                  key=lambda p: p.name)
 
 
-def files_fingerprint(files: list[UPath]) -> str:
-    """Changes whenever one of ``files`` is added, replaced or removed (name, size, modification time)."""
+def file_version(p) -> str:
+    """One file's version: size and modification time (or what the object store keeps instead: an ETag,
+    a creation time), so that a replaced file has a new version."""
+    st = p.stat()
+    stamp = getattr(st, "st_mtime_ns", None)
+    if not stamp and not _is_local(p) and hasattr(p, "fs"):
+        info = p.fs.info(p.path)
+        stamp = next((info[k] for k in ("ETag", "etag", "md5", "mtime", "LastModified", "last_modified", "created")
+                      if info.get(k) is not None), None)
+    if stamp is None:
+        stamp = st.st_mtime
+    return f"{st.st_size}:{stamp}"
+
+
+def files_fingerprint(files: list[UPath], root=None) -> str:
+    """Changes whenever one of ``files`` is added, replaced or removed (name, size, modification time).
+
+    Files are named by their path relative to ``root`` when given (files in sub-folders), else by name.
+    """
     parts = []
     for p in files:
-        st = p.stat()
-        parts.append(f"{p.name}:{st.st_size}:{getattr(st, 'st_mtime_ns', st.st_mtime)}")
+        name = p.name
+        if root is not None:
+            try:
+                name = Path(str(p)).relative_to(Path(str(root))).as_posix()
+            except ValueError:
+                pass
+        parts.append(f"{name}:{file_version(p)}")
     return "|".join(parts)
 
 
@@ -54,9 +130,12 @@ class CmpSource(ConfigurableResource):
     root: str
 
     def read(self) -> pd.DataFrame:
-        from ccgi_assets.cmp import read_cmp_dir
+        from ccgi_assets.cmp import _empty_frame, read_cmp
 
-        return read_cmp_dir(Path(self.root))
+        files = _csv_files(_path(self.root))  # the files the fingerprint sees, through the same path layer
+        if not files:
+            return _empty_frame()
+        return pd.concat([read_cmp(p) for p in files], ignore_index=True)
 
     def last_modified(self) -> float:
         """Latest modification time of the CMP exports (0 when none)."""
@@ -83,7 +162,7 @@ class ParticipationConfig(ConfigurableResource):
             raise ValueError(f"{self.path}: participation file lacks column(s) {', '.join(sorted(missing))}")
         out: dict[str, str] = {}
         for i, (lea, model) in enumerate(zip(df["reporting_lea"].str.strip(), df["model"].str.strip().str.lower()), 2):
-            if not (len(lea) == 7 and lea.isdigit()):
+            if not is_lea_code(lea):
                 raise ValueError(f"{self.path}, line {i}: reporting_lea is not a 7-digit LEA code")
             if model not in ("opt_in", "statewide"):
                 raise ValueError(f"{self.path}, line {i}: model must be opt_in or statewide")
@@ -103,18 +182,20 @@ class LandingZone(ConfigurableResource):
         return {p.name: p for p in _lea_dirs(self.root)}
 
     def list_files(self, lea: str) -> list[UPath]:
+        """The LEA's list files (see :func:`ccgi_assets.optin.is_list_file`; no link leading out of the folder)."""
         from ccgi_assets.optin import is_list_file
 
-        folder = _path(self.root) / lea
-        if not folder.exists():
+        folder = _lea_dir(self.root, lea)
+        if folder is None:
             return []
-        return sorted((p for p in folder.iterdir() if p.is_file() and is_list_file(p)), key=lambda p: p.name)
+        return sorted((p for p in folder.iterdir() if is_list_file(p) and p.is_file() and inside(folder, p)),
+                      key=lambda p: p.name)
 
     def newest(self, lea: str) -> UPath | None:
-        from ccgi_assets.optin import newest_list
+        """The LEA's newest list file (latest modification time, ties to the greater name), or None."""
+        from ccgi_assets.optin import newest_of
 
-        folder = _path(self.root) / lea
-        return newest_list(folder) if folder.exists() else None
+        return newest_of(self.list_files(lea))
 
 
 class PlatformSource(ConfigurableResource):
@@ -152,8 +233,10 @@ class PlatformSource(ConfigurableResource):
         return {f.split("/")[1] for f in q.unreadable}
 
     def _files(self, lea: str) -> list[UPath]:
-        folder = _path(self.root) / lea
-        return [p for kind in PLATFORM_KINDS if (p := folder / f"{kind}.csv").exists()]
+        folder = _lea_dir(self.root, lea)
+        if folder is None:
+            return []
+        return [p for kind in PLATFORM_KINDS if (p := folder / f"{kind}.csv").exists() and inside(folder, p)]
 
     def last_modified(self, lea: str) -> float:
         """Latest modification time of the LEA's platform files (0 when none)."""

@@ -19,6 +19,7 @@ from dagster import (AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, 
 from ccgi_assets.partitions import lea_partitions
 from sensors._state import materialized_since
 from resources import LandingZone, ParticipationConfig
+from resources.sources import file_version
 
 #: an LEA's student flow, and the statewide CDE extract in the same run: a roster change reaches CDE at once
 STUDENT_KEYS = [AssetKey(k) for k in ("optin_students", "registration_roster", "student_courses",
@@ -30,11 +31,6 @@ COURSE_CATALOG = [AssetKey("crse_courses"), AssetKey("cmp_match_results")]
 
 def settle_seconds() -> float:
     return float(os.environ.get("CCGI_OPTIN_SETTLE_SECONDS", "10"))
-
-
-def _version(path) -> str:
-    st = path.stat()
-    return f"{st.st_size}:{getattr(st, 'st_mtime_ns', int(st.st_mtime * 1e9))}"
 
 
 @sensor(
@@ -60,7 +56,7 @@ def optin_list_sensor(context: SensorEvaluationContext, landing: LandingZone,
         changed = []
         for path in landing.list_files(lea):
             key = f"{lea}/{path.name}"
-            version = _version(path)
+            version = file_version(path)
             if seen.get(key) == version:
                 continue
             mtime = path.stat().st_mtime
