@@ -153,7 +153,7 @@ def cmd_share_ddl(args) -> int:
 def cmd_lineage(args) -> int:
     from ccgi_assets.lineage import write
 
-    r = write(Path(args.out))
+    r = write(Path(args.out), namespace=args.namespace)
     print(f"{r['html']}\n{r['events']} OpenLineage events in {Path(args.out) / 'openlineage'}\n"
           f"column lineage: {r['columns_with_source']} of {r['columns']} columns have a source "
           f"({100 * r['columns_with_source'] / r['columns']:.0f}%)")
@@ -172,6 +172,7 @@ def _add_share_commands(sub) -> None:
     s.set_defaults(func=cmd_share_ddl)
     lin = sub.add_parser("lineage", help="write the column lineage page (HTML, offline) and OpenLineage events")
     lin.add_argument("--out", default="lineage", help="folder (default ./lineage)")
+    lin.add_argument("--namespace", default="ccgi", help="OpenLineage namespace of jobs and datasets (default ccgi)")
     lin.set_defaults(func=cmd_lineage)
 
 
