@@ -197,6 +197,8 @@ def openlineage_events(namespace: str = NAMESPACE, event_time: dt.datetime | Non
 
 # --------------------------------------------------------------------------- the HTML page
 def _layout(nodes: dict[str, dict]) -> dict[str, tuple[int, int]]:
+    """Layered layout: an asset one column right of its deepest input; within a column, ordered by the mean row
+    of its inputs (sources by the mean row of their readers), which keeps crossings few."""
     depth: dict[str, int] = {}
 
     def d(n: str) -> int:
@@ -205,13 +207,17 @@ def _layout(nodes: dict[str, dict]) -> dict[str, tuple[int, int]]:
         return depth[n]
 
     layers: dict[int, list[str]] = {}
-    for n in nodes:
+    for n in sorted(nodes, key=lambda k: (nodes[k]["group"], k)):
         layers.setdefault(d(n), []).append(n)
-    pos = {}
-    for x, names in sorted(layers.items()):
-        for y, n in enumerate(sorted(names, key=lambda k: (nodes[k]["group"], k))):
-            pos[n] = (20 + x * 230, 20 + y * 56)
-    return pos
+    children = {n: [m for m in nodes if n in nodes[m]["deps"]] for n in nodes}
+    row = {n: i for names in layers.values() for i, n in enumerate(names)}
+    for _ in range(3):
+        for x in sorted(layers)[1:]:
+            layers[x].sort(key=lambda n: sum(row[p] for p in nodes[n]["deps"]) / max(len(nodes[n]["deps"]), 1))
+            row.update({n: i for i, n in enumerate(layers[x])})
+        layers[0].sort(key=lambda n: sum(row[m] for m in children[n]) / max(len(children[n]), 1))
+        row.update({n: i for i, n in enumerate(layers[0])})
+    return {n: (20 + x * 270, 20 + y * 56) for x, names in layers.items() for y, n in enumerate(names)}
 
 
 def _calpads_label(dataset: str, column: str) -> str:
@@ -228,20 +234,20 @@ def html_page() -> str:
     """The lineage page: the asset graph (SVG) and every column's path back to its external fields."""
     nodes = asset_graph()
     pos = _layout(nodes)
-    w = max(x for x, _ in pos.values()) + 230
+    w = max(x for x, _ in pos.values()) + 250
     h = max(y for _, y in pos.values()) + 60
-    svg = [f'<svg id="graph" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
+    svg = [f'<svg id="graph" viewBox="0 0 {w} {h}" role="img" '
            'aria-label="asset graph">']
     for n, info in nodes.items():
         for p in info["deps"]:
             if p in pos:
                 (x1, y1), (x2, y2) = pos[p], pos[n]
                 svg.append(f'<path class="edge" data-from="{html.escape(p)}" data-to="{html.escape(n)}" '
-                           f'd="M{x1 + 190},{y1 + 18} C{x1 + 215},{y1 + 18} {x2 - 25},{y2 + 18} {x2},{y2 + 18}"/>')
+                           f'd="M{x1 + 230},{y1 + 18} C{x1 + 255},{y1 + 18} {x2 - 25},{y2 + 18} {x2},{y2 + 18}"/>')
     for n, (x, y) in pos.items():
         kind = nodes[n]["kind"]
         pii = "" if n not in c.CONTRACTS or c.is_non_pii(c.CONTRACTS[n]) else " pii"
-        svg.append(f'<g class="node {kind}{pii}" data-name="{html.escape(n)}"><rect x="{x}" y="{y}" width="190" '
+        svg.append(f'<g class="node {kind}{pii}" data-name="{html.escape(n)}"><rect x="{x}" y="{y}" width="230" '
                    f'height="36" rx="6"/><text x="{x + 8}" y="{y + 22}">{html.escape(n)}</text></g>')
     svg.append("</svg>")
 
@@ -251,6 +257,7 @@ def html_page() -> str:
         for col in c.columns(model):
             paths = trace(asset, col)
             datasets = sorted({d for p in paths for d, _ in p})
+            edges = sorted({f"{p[i + 1][0]}>{p[i][0]}" for p in paths for i in range(len(p) - 1)})
             items = []
             for p in paths:
                 end = p[-1]
@@ -260,13 +267,16 @@ def html_page() -> str:
                 items.append(f'<li>{chain} <span class="origin">{label}</span></li>')
             why = c.field_meta(model, col, "why")
             pii = ' <span class="tag">PII</span>' if col in c.pii_columns(model) else ""
-            rows.append(f'<details class="col" id="{asset}.{col}" data-path="{html.escape(" ".join(datasets))}">'
+            rows.append(f'<details class="col" id="{asset}.{col}" data-path="{html.escape(" ".join(datasets))}" '
+                        f'data-edges="{html.escape(" ".join(edges))}">'
                         f"<summary><code>{col}</code>{pii} {html.escape(c._schema(model).columns[col].description or '')}"
                         f"</summary><ul>{''.join(items)}</ul>"
                         + (f'<p class="why">why: {html.escape(why)}</p>' if why else "") + "</details>")
-        sel = c.uses(model)
-        selected = "".join(f"<li><code>{html.escape(d)}.{html.escape(f)}</code> ({sub.lower()}: {html.escape(what)})"
-                           f"</li>" for (d, f), (sub, what) in sel.items())
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for (d, f), how in c.uses(model).items():
+            grouped.setdefault(how, []).append(f"<code>{html.escape(d)}.{html.escape(f)}</code>")
+        selected = "".join(f"<li>{', '.join(cols)} ({sub.lower()}: {html.escape(what)})</li>"
+                           for (sub, what), cols in grouped.items())
         sections.append(f'<section id="{asset}"><h2>{asset} <small>{"non-PII" if c.is_non_pii(model) else "student data"}'
                         f"</small></h2><p>{html.escape((model.__doc__ or '').strip())}</p>{''.join(rows)}"
                         + (f"<h3>Rows selected by</h3><ul>{selected}</ul>" if selected else "") + "</section>")
@@ -275,6 +285,8 @@ def html_page() -> str:
 <html lang="en"><head><meta charset="utf-8"><title>ccgi-assets column lineage</title>
 <style>
 body {{ font: 14px system-ui, sans-serif; margin: 1.5em; color: #222; }}
+#graphbox {{ position: sticky; top: 0; background: #fff; z-index: 1; border-bottom: 1px solid #ddd; }}
+#graph {{ height: 38vh; max-width: 100%; display: block; }}
 #graph .edge {{ fill: none; stroke: #aab; stroke-width: 1.5; }}
 #graph .edge.on {{ stroke: #d33; stroke-width: 3; }}
 #graph .node rect {{ fill: #eef3fb; stroke: #58a; }}
@@ -294,18 +306,17 @@ section {{ border-top: 1px solid #ddd; margin-top: 1em; }}
 {with_source} of {total} columns ({100 * with_source / total:.0f}%) have a declared source. Open a column to see
 its path back to the CALPADS field (or other source) it comes from; the graph highlights the assets on the way.
 Orange frames: assets holding student data.</p>
-<div style="overflow-x:auto">{''.join(svg)}</div>
+<div id="graphbox">{''.join(svg)}</div>
 {''.join(sections)}
 <script>
 document.querySelectorAll("details.col").forEach(function (d) {{
   d.addEventListener("toggle", function () {{
     if (!d.open) return;
     document.querySelectorAll("details.col[open]").forEach(function (o) {{ if (o !== d) o.open = false; }});
-    var on = new Set(d.dataset.path.split(" "));
-    on.add(d.id.split(".")[0]);
+    var on = new Set(d.dataset.path.split(" ")), edges = new Set(d.dataset.edges.split(" "));
     document.querySelectorAll("#graph .node").forEach(function (n) {{ n.classList.toggle("on", on.has(n.dataset.name)); }});
     document.querySelectorAll("#graph .edge").forEach(function (e) {{
-      e.classList.toggle("on", on.has(e.dataset.from) && on.has(e.dataset.to)); }});
+      e.classList.toggle("on", edges.has(e.dataset.from + ">" + e.dataset.to)); }});
   }});
 }});
 </script>

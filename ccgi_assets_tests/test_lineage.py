@@ -240,3 +240,28 @@ def test_the_lineage_page_is_self_contained_and_traces_share_columns_to_calpads(
     for asset, model in c.CONTRACTS.items():
         for col in c.columns(model):
             assert soup.find("details", id=f"{asset}.{col}") is not None
+
+
+def test_opening_a_column_in_a_browser_highlights_its_path_in_the_graph(written):
+    import shutil
+    from pathlib import Path
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("Chromium not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    out, _ = written
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.goto((out / "lineage.html").as_uri())
+        page.click('details[id="statewide_submissions.ssid"] summary')
+        edges = set(page.eval_on_selector_all("#graph .edge.on", "es => es.map(e => e.dataset.from + '>' + e.dataset.to)"))
+        page.click('details[id="crse_courses.content_area"] summary')  # another column: the first one closes
+        nodes = set(page.eval_on_selector_all("#graph .node.on", "es => es.map(e => e.dataset.name)"))
+        browser.close()
+    assert edges == {"calpads_scsc>student_courses", "student_courses>statewide_submissions",
+                     "registration_roster>student_courses", "optin_students>registration_roster",
+                     "calpads_senr>optin_students", "optin_landing>optin_students"}
+    assert nodes == {"crse_courses", "calpads_crse", "reference/state_course_codes"}
