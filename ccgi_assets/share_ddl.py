@@ -10,8 +10,9 @@ Everything is derived from the contracts (:mod:`ccgi_assets.contracts`); no colu
 ``ccgi_consumer.sql`` (run by CCGI)
     The database CCGI creates from CDE's share, and the pipeline role's access to it.
 ``ccgi_masking.sql`` (run by CCGI once the pipeline has written its tables)
-    A ``PII`` tag on every PII column of the student tables and tag-based masking policies: values show only to
-    the pipeline's role, and through the outbound shares (whose views carry only their contract's columns).
+    A ``PII`` tag on every PII column of the student tables (and on the ``EXPORTS_<receiver>`` schemas of the
+    per-LEA extracts) and tag-based masking policies: values show only to the pipeline's role, and through the
+    outbound shares (whose views carry only their contract's columns).
 ``ccgi_outbound.sql`` (run by CCGI)
     One share per receiver: UC, CSU and CCC each a secure view of only their own rows of
     ``statewide_submissions`` (a view filter on ``receiving_system``); CDE a view of ``cde_extract`` and of
@@ -167,6 +168,12 @@ def ccgi_masking(s: ShareSettings) -> list[str]:
     for asset, cols in pii_columns_by_table().items():
         for col, _ in cols:
             stmts.append(f"ALTER TABLE {s.ccgi_tables}.{asset.upper()} MODIFY COLUMN {col} SET TAG {tag} = 'student'")
+    # the per-LEA extract tables (resources.exports.SnowflakeExportStore) copy shared rows: a tag on their schema
+    # masks every text and time column of every table in it, present and future, for every role but the pipeline's
+    database = s.ccgi_tables.split(".")[0]
+    for receiver in OUTBOUND:
+        stmts += [f"CREATE SCHEMA IF NOT EXISTS {database}.EXPORTS_{receiver}",
+                  f"ALTER SCHEMA {database}.EXPORTS_{receiver} SET TAG {tag} = 'student'"]
     return stmts
 
 

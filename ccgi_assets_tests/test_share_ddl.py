@@ -23,6 +23,7 @@ COMMANDS = {
     "CREATE MASKING POLICY": r"CREATE MASKING POLICY IF NOT EXISTS [\w.]+ AS \(val (\w+)\) RETURNS \1 ->\s+(?P<body>CASE .* END)",
     "ALTER TAG": r"ALTER TAG [\w.]+ SET MASKING POLICY [\w.]+(, MASKING POLICY [\w.]+)*",
     "ALTER TABLE": r"ALTER TABLE [\w.]+ MODIFY COLUMN \w+ SET TAG [\w.]+ = 'student'",
+    "ALTER SCHEMA": r"ALTER SCHEMA \w+\.EXPORTS_\w+ SET TAG [\w.]+ = 'student'",
     "CREATE DATABASE": r"CREATE DATABASE IF NOT EXISTS \w+ FROM SHARE \w+\.\w+\.\w+",
 }
 
@@ -98,6 +99,8 @@ def test_every_pii_column_of_the_student_tables_is_tagged_for_masking():
             tagged.add((m[1].lower(), m[2]))
     expected = {(a, col) for a, m in c.CONTRACTS.items() for col in c.pii_columns(m)}
     assert tagged == expected and ("registration_roster", "birth_date") in tagged
+    schemas = {st.split()[2] for st in SCRIPTS["3_ccgi_masking.sql"] if st.startswith("ALTER SCHEMA")}
+    assert schemas == {"CCGI.EXPORTS_UC", "CCGI.EXPORTS_CSU", "CCGI.EXPORTS_CCC", "CCGI.EXPORTS_CDE"}
     policies = [st for st in SCRIPTS["3_ccgi_masking.sql"] if st.startswith("CREATE MASKING POLICY")]
     assert {re.search(r"\(val (\w+)\)", p)[1] for p in policies} == {"VARCHAR", "TIMESTAMP_NTZ"}
     assert all("CURRENT_ROLE() IN ('CCGI_PIPELINE')" in p for p in policies)
