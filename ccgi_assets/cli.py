@@ -3,6 +3,8 @@
     ccgi generate [--students N] [--leas M] [--seed S] [--out DIR]
     ccgi run                 # materialize every asset for every LEA (runs recorded in $DAGSTER_HOME)
     ccgi dictionary          # the data dictionary, generated from the contracts
+    ccgi share-ddl [--out DIR] [--ccgi-account ORG.ACCT ...]   # Snowflake share SQL, from the contracts
+    ccgi lineage [--out DIR] # column lineage: offline HTML page and OpenLineage events
 """
 
 from __future__ import annotations
@@ -131,6 +133,49 @@ def cmd_dictionary(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- share-ddl, lineage (issue 13)
+def cmd_share_ddl(args) -> int:
+    from ccgi_assets.share_ddl import ShareSettings, render, write
+
+    try:
+        settings = ShareSettings(**{k: v for k, v in vars(args).items() if k in ShareSettings.__dataclass_fields__ and v})
+    except ValueError as exc:
+        print(f"ccgi share-ddl: {exc}", file=sys.stderr)
+        return 2
+    if args.out:
+        for p in write(Path(args.out), settings):
+            print(p)
+    else:
+        print("\n".join(render(settings).values()))
+    return 0
+
+
+def cmd_lineage(args) -> int:
+    from ccgi_assets.lineage import write
+
+    r = write(Path(args.out), namespace=args.namespace)
+    print(f"{r['html']}\n{r['events']} OpenLineage events in {Path(args.out) / 'openlineage'}\n"
+          f"column lineage: {r['columns_with_source']} of {r['columns']} columns have a source "
+          f"({100 * r['columns_with_source'] / r['columns']:.0f}%)")
+    for problem in r["problems"]:
+        print(f"  {problem}", file=sys.stderr)
+    return 1 if r["problems"] else 0
+
+
+def _add_share_commands(sub) -> None:
+    from ccgi_assets.share_ddl import ShareSettings
+
+    s = sub.add_parser("share-ddl", help="print (or write to --out) the Snowflake share SQL derived from the contracts")
+    s.add_argument("--out", help="folder for the four .sql scripts (default: print)")
+    for name, f in ShareSettings.__dataclass_fields__.items():
+        s.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"default {f.default}")
+    s.set_defaults(func=cmd_share_ddl)
+    lin = sub.add_parser("lineage", help="write the column lineage page (HTML, offline) and OpenLineage events")
+    lin.add_argument("--out", default="lineage", help="folder (default ./lineage)")
+    lin.add_argument("--namespace", default="ccgi", help="OpenLineage namespace of jobs and datasets (default ccgi)")
+    lin.set_defaults(func=cmd_lineage)
+
+
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
@@ -152,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("dictionary", help="print the data dictionary generated from the contracts")
     d.add_argument("--out")
     d.set_defaults(func=cmd_dictionary)
+    _add_share_commands(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -59,8 +59,8 @@ QUALIFY row_number() OVER (
 #: A roster's course records (SCSC), any school the student took them at.
 STUDENT_SCSC_SQL = """
 SELECT ssid, school_of_course_delivery AS school_code, academic_year_id AS academic_year,
-       academic_term_code, local_course_id, student_credits_attempted AS credits_attempted,
-       student_credits_earned AS credits_earned, student_course_final_grade AS final_grade,
+       academic_term_code, local_course_id, student_credits_earned AS credits_earned,
+       student_course_final_grade AS final_grade,
        uc_csu_admission_requirement_code AS ag_subject_area
 FROM {SCSC}
 WHERE coalesce(transaction_type_code, '') <> 'D' AND ssid IN (SELECT ssid FROM ids)

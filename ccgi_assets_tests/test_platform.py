@@ -38,7 +38,7 @@ def courses(ssids, per_student=3, lea=LEA) -> pd.DataFrame:
         "academic_year": "2025-2026", "academic_term_code": "FY",
         "local_course_id": np.tile([f"C{j:03d}" for j in range(per_student)], len(ssids)),
         "course_name": "ENG 12", "state_course_code": "2104", "ag_subject_area": "B",
-        "credits_attempted": 5.0, "credits_earned": 5.0, "final_grade": "A",
+        "credits_earned": 5.0, "final_grade": "A",
     })
     return c.validate(df, c.StudentCourse)
 

@@ -34,29 +34,10 @@ from resources.snowflake import SnowflakeConnected
 
 #: What the CALPADS share exposes to CCGI, per record type (the column-level restriction of the seed's
 #: Snowflake-to-Snowflake share). Addresses, guardians, birthplace, SEIDs and class IDs are not shared.
-SHARE_COLUMNS: dict[str, list[str]] = {
-    "SENR": [
-        "transaction_type_code", "reporting_lea", "school_of_attendance", "academic_year_id", "ssid",
-        "local_student_id", "enrollment_start_date", "enrollment_status_code", "grade_level_code",
-        "enrollment_exit_date",
-    ],
-    "SINF": [
-        "transaction_type_code", "effective_start_date", "effective_end_date", "reporting_lea", "ssid",
-        "local_student_id", "student_legal_first_name", "student_legal_last_name", "student_birth_date",
-        "student_gender_code", "hispanic_ethnicity_indicator", "race_1_code", "race_2_code", "race_3_code",
-        "race_4_code", "race_5_code",
-    ],
-    "CRSE": [
-        "transaction_type_code", "reporting_lea", "school_of_course_delivery", "academic_year_id",
-        "state_course_code", "local_course_id", "course_name", "uc_csu_approved_indicator", "course_section_id",
-        "academic_term_code", "course_section_instructional_level_code", "ap_ib_course_code_cross_reference",
-    ],
-    "SCSC": [
-        "transaction_type_code", "reporting_lea", "school_of_course_delivery", "academic_year_id", "ssid",
-        "local_course_id", "course_section_id", "academic_term_code", "student_credits_attempted",
-        "student_credits_earned", "student_course_final_grade", "uc_csu_admission_requirement_code",
-    ],
-}
+#: Derived from the contracts: exactly the CALPADS columns their lineage needs (``ccgi share-ddl`` prints CDE's views).
+from ccgi_assets.contracts import calpads_share_columns  # noqa: E402
+
+SHARE_COLUMNS: dict[str, list[str]] = calpads_share_columns()
 RECORD_TYPES = tuple(SHARE_COLUMNS)
 
 

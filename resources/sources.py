@@ -218,8 +218,9 @@ class PlatformSource(ConfigurableResource):
         """
         frames, q = [], Quarantine()
         for lea in leas if leas is not None else self.lea_folders():
-            p = _path(self.root) / lea / f"{kind}.csv"
-            if not p.exists():
+            folder = _lea_dir(self.root, lea)
+            p = folder / f"{kind}.csv" if folder is not None else None
+            if p is None or not p.exists() or not inside(folder, p):
                 continue
             df, fq = read_platform_file(p.read_bytes(), f"platform/{lea}/{kind}.csv", kind, lea)
             q.merge(fq)
