@@ -95,9 +95,11 @@ def test_transcript_abbreviation_matches_when_the_title_is_worded_differently():
     r = one(crse_rows(("H1000", "WORLD HIST", "9172")), SIERRA, "H1000")
     assert (r["match_status"], r["cmp_course_id"], r["method"], r["reason"]) == \
         ("matched", "110026", "transcript_abbreviation", "name_match")
-    # and without the abbreviation on the CMP, the long title alone is not enough
+    # without the abbreviation on the CMP the long title alone is not enough by name; the course is matched
+    # only because it is the one history course left at the school on both sides (and says so)
     r = one(crse_rows(("H1000", "WORLD HIST", "9172")), SIERRA.assign(transcript_abbreviations=""), "H1000")
-    assert (r["match_status"], r["candidate_cmp_course_id"]) == ("not_on_cmp", "110026")
+    assert (r["match_status"], r["cmp_course_id"], r["reason"]) == ("matched", "110026", "only_course_left_in_area")
+    assert r["score"] < 85
 
 
 def test_honors_marker_is_discriminative_both_ways():
