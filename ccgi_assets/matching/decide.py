@@ -93,7 +93,15 @@ def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cc: np.ndarra
     # another Honors / AP / IB marker or another number than the CMP course the code is listed on
     conflict = (qn.markers[hq] != tn.markers[hc]) | ((qn.key_id[hq] > 0) & (tn.key_id[hc] > 0)
                                                      & (qn.key_id[hq] != tn.key_id[hc]))
-    good = hitc[(hitc["score"].to_numpy() >= CODE_NAME_FLOOR) & ~conflict]
+    # ... or, when the names differ (``LANGUAGE ARTS 9`` for English 9), the state course code's own name agrees
+    # with the CMP title and its content area has the CMP course's a-g letter as its own
+    code_named = np.zeros(len(hq), dtype=bool)
+    low = np.flatnonzero(hitc["score"].to_numpy() < CODE_NAME_FLOOR)
+    if len(low):
+        own = (q_allowed[hq[low]] & ~_LETTER_BITS["g"] & c_bit[hc[low]]) != 0
+        state = np.where(sn.content[hq[low]] != "", _paired_scores(norm, sn.take(hq[low]), tn.take(hc[low])), 0)
+        code_named[low] = own & (state >= ACCEPT)
+    good = hitc[((hitc["score"].to_numpy() >= CODE_NAME_FLOOR) | code_named) & ~conflict]
     hit_q = np.zeros(nq, dtype=bool)
     hit_q[hq] = True
     code_pick = np.full(nq, -2, dtype=np.int64)                  # -2: codes not used, -1: still tied
@@ -127,7 +135,7 @@ def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cc: np.ndarra
                                    "best_score_below_threshold"))
     out_course[qi] = ci
     code_miss = hit_q & ~code_used & ~name_ok
-    code_miss[hitc.loc[hitc["score"] >= CODE_NAME_FLOOR, "q"].to_numpy()] = False   # level differs: said above
+    code_miss[hitc.loc[(hitc["score"].to_numpy() >= CODE_NAME_FLOOR) | code_named, "q"].to_numpy()] = False   # level differs: said above
     reason[code_miss] = "local_code_names_different_course"
     out_course[code_miss] = first_hit.reindex(rows[code_miss]).to_numpy()
 
@@ -202,14 +210,21 @@ def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cc: np.ndarra
 
 def _resolve_level(res: pd.DataFrame, n: int, dup: np.ndarray) -> pd.DataFrame:
     """Rows ``n:`` of ``res`` are courses ``dup`` scored on their names alone (their AP / IB state course code
-    set aside): where the code's level left the course unmatched and the name alone matches, the name wins (its
-    reason is ``state_code_level_differs``). Returns the first ``n`` rows."""
+    set aside). Where the name alone matches a CMP course, the name wins (its reason is
+    ``state_code_level_differs``) unless the code's level left the course matched by its local course code or by
+    a better name score (``CALCULUS AB`` with an AP code and only ``AP Calculus AB`` on the list). Returns the
+    first ``n`` rows."""
     base = res.iloc[:n].copy()
     if len(dup) == 0:
         return base
     alt = res.iloc[n:].reset_index(drop=True)
     made = alt["match_status"].isin(["matched", "matched_subject_mismatch"]).to_numpy()
-    take = made & (base["match_status"].to_numpy()[dup] == "not_on_cmp")
+    orig = base.iloc[dup]
+    orig_made = orig["match_status"].isin(["matched", "matched_subject_mismatch"]).to_numpy()
+    # the name wins over the code's level unless the code's level found a course by local code or by a better name
+    by_code = (orig["method"].astype(object) == "local_course_code").to_numpy()
+    better = orig["score"].to_numpy() > alt["score"].to_numpy()
+    take = made & ((orig["match_status"] == "not_on_cmp").to_numpy() | (orig_made & ~by_code & ~better))
     idx = dup[take]
     for col in base.columns:
         base.loc[base.index[idx], col] = alt.loc[take, col].to_numpy()

@@ -53,7 +53,7 @@ class Lexicon:
         return self._known
 
     def split_glued(self, token: str) -> str | None:
-        """``apenglit`` -> ``ap eng lit``: the split into known pieces (>= 2 letters, fewest pieces, at least one
+        """``apenglit`` -> ``ap eng lit``: the split into known pieces (>= 3 letters, 2 in front; fewest pieces, at least one
         abbreviation or marker), or None. Runs over the distinct unknown tokens of a batch (a vocabulary)."""
         known, n = self.known, len(token)
         best: list[list[str] | None] = [None] * (n + 1)
@@ -61,7 +61,7 @@ class Lexicon:
         for i in range(n):
             if best[i] is None:
                 continue
-            for j in range(i + 2, n + 1):
+            for j in range(i + (2 if i == 0 else 3), n + 1):     # a 2-letter piece only in front (US, AP)
                 piece = token[i:j]
                 if piece in known and (best[j] is None or len(best[j]) > len(best[i]) + 1):
                     best[j] = best[i] + [piece]

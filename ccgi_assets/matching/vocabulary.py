@@ -155,6 +155,7 @@ STRUCTURE_PHRASES: list[tuple[str, str]] = [       # grammar: always applied, be
     (r"\bmiddle years program(me)?\b", "myp"),
     (r"\bcollege prep(aratory)?\b", " "),
     (r"\bpre ap\b", "preap"),
+    (r"\b(alg[a-z]*|math[a-z]*|mth) i([ab])\b", "\\1 1 \\2"),   # Algebra IA / IB: parts of Algebra I, not IB
 ]
 PHRASES: list[tuple[str, str]] = [
     (r"\bint(eg|egr|egrated|gr)? math(ematics|s)?\b", "integrated mathematics"),
