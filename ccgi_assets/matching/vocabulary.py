@@ -73,7 +73,7 @@ UNMATCHED_COLUMNS = ["reporting_lea", "cds_code", "school_code", "list_year", "c
                      "subject_area", "reason"]
 
 PLAUSIBLE = 55.0         # a left-over pair that is the clear best of both sides needs this name (or state name) score
-LEFT_MARGIN = 10.0       # ... and this much over any other pairing of either side
+LEFT_MARGIN = 15.0       # ... and this much over any other pairing of either side
 PLAUSIBLE_ONLY = 45.0    # a left-over pair with no other eligible partner on either side needs this much
 
 _CRSE_REQUIRED = ["school_code", "academic_year", "local_course_id", "course_name", "state_course_code",
