@@ -205,7 +205,9 @@ def _decide(q, c, norm: _Norm, qn: _Names, tn: _Names, sn: _Names, cc: np.ndarra
         "runner_up_cmp_course_id": cmp_col("cmp_course_id", runner, everywhere),
         "runner_up_score": np.round(runner_score.astype(np.float64), 1),
     })
-    return result[RESULT_COLUMNS]
+    result = result[RESULT_COLUMNS]
+    result.attrs["_course"], result.attrs["_runner"] = out_course, runner     # CMP row indexes, for the block pass
+    return result
 
 
 def _resolve_level(res: pd.DataFrame, n: int, dup: np.ndarray) -> pd.DataFrame:
@@ -214,7 +216,9 @@ def _resolve_level(res: pd.DataFrame, n: int, dup: np.ndarray) -> pd.DataFrame:
     ``state_code_level_differs``) unless the code's level left the course matched by its local course code or by
     a better name score (``CALCULUS AB`` with an AP code and only ``AP Calculus AB`` on the list). Returns the
     first ``n`` rows."""
-    base = res.iloc[:n].copy()
+    course, runner = res.attrs["_course"], res.attrs["_runner"]
+    base = res.iloc[:n]
+    base.attrs = {"_course": course[:n].copy(), "_runner": runner[:n].copy()}
     if len(dup) == 0:
         return base
     alt = res.iloc[n:].reset_index(drop=True)
@@ -226,9 +230,24 @@ def _resolve_level(res: pd.DataFrame, n: int, dup: np.ndarray) -> pd.DataFrame:
     better = orig["score"].to_numpy() > alt["score"].to_numpy()
     take = made & ((orig["match_status"] == "not_on_cmp").to_numpy() | (orig_made & ~by_code & ~better))
     idx = dup[take]
-    for col in base.columns:
-        base.loc[base.index[idx], col] = alt.loc[take, col].to_numpy()
-    return base
+    if len(idx) == 0:
+        return base
+    out = _replace_rows(base, idx, alt[take])
+    out.attrs["_course"][idx] = course[n:][take]
+    out.attrs["_runner"][idx] = runner[n:][take]
+    return out
+
+
+def _replace_rows(df: pd.DataFrame, idx: np.ndarray, rows: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its rows at positions ``idx`` replaced by ``rows`` (same columns), dtypes kept."""
+    attrs = {k: v.copy() for k, v in df.attrs.items()}
+    keep = np.ones(len(df), dtype=bool)
+    keep[idx] = False
+    head, new = df[keep].copy(), rows.set_axis(df.index[idx])
+    head.attrs, new.attrs = {}, {}
+    out = pd.concat([head, new]).loc[df.index]
+    out.attrs = attrs
+    return out
 
 
 def _assign_left_over(res: pd.DataFrame, q: pd.DataFrame, c: pd.DataFrame, norm: _Norm, qn: _Names, tn: _Names,
@@ -247,13 +266,11 @@ def _assign_left_over(res: pd.DataFrame, q: pd.DataFrame, c: pd.DataFrame, norm:
     if len(left_q) == 0 or len(c) == 0:
         return res
     # CMP courses taken: matched, or named in an ambiguous tie
-    c_key = pd.MultiIndex.from_arrays([cb, c["cmp_course_id"].fillna("").to_numpy(object)])
-    taken = np.zeros(len(c), dtype=bool)
-    for col, mask in (("cmp_course_id", np.isin(status, ["matched", "matched_subject_mismatch"])),
-                      ("candidate_cmp_course_id", status == "ambiguous"), ("runner_up_cmp_course_id", status == "ambiguous")):
-        ids = res[col].astype(object).to_numpy()[mask]
-        keys = pd.MultiIndex.from_arrays([qb[mask], np.where(pd.isna(ids), "", ids)])
-        taken |= c_key.isin(keys)
+    course, runner = res.attrs["_course"], res.attrs["_runner"]
+    taken = np.zeros(len(c) + 1, dtype=bool)                  # [-1]: no course
+    taken[course[np.isin(status, ["matched", "matched_subject_mismatch", "ambiguous"])]] = True
+    taken[runner[status == "ambiguous"]] = True
+    taken = taken[:-1]
     blocks_left = np.unique(qb[left_q])
     left_c = np.flatnonzero(~taken & np.isin(cb, blocks_left))
     if len(left_c) == 0:
@@ -290,7 +307,10 @@ def _assign_left_over(res: pd.DataFrame, q: pd.DataFrame, c: pd.DataFrame, norm:
     only = (n_q == 1) & (n_c == 1) & (pairs["ev"] >= PLAUSIBLE_ONLY)
 
     def second(by: str) -> pd.Series:
-        return pairs.groupby(by)["ev"].transform(lambda s: s.nlargest(2).iloc[-1] if len(s) > 1 else -np.inf)
+        """Per pair: the second-best evidence of its ``by`` side (-inf when it has no other)."""
+        ranked = pairs.sort_values([by, "ev"], ascending=[True, False], kind="stable")
+        nth = ranked[ranked.groupby(by).cumcount() == 1].set_index(by)["ev"]
+        return pairs[by].map(nth).fillna(-np.inf)
 
     best_q = pairs["ev"] >= pairs.groupby("g")["ev"].transform("max")
     best_c = pairs["ev"] >= pairs.groupby("ci")["ev"].transform("max")
@@ -305,19 +325,21 @@ def _assign_left_over(res: pd.DataFrame, q: pd.DataFrame, c: pd.DataFrame, norm:
     rows_won = np.isin(group, won["g"].to_numpy())
     rq, rg = left_q[rows_won], group[rows_won]
     rc = course_of_group.reindex(rg).to_numpy()
-    out = res.copy()
-    ix = out.index[rq]
-    arrow_str = pd.StringDtype("pyarrow")
-    out.loc[ix, "cmp_course_id"] = pd.array(c["cmp_course_id"].to_numpy(object)[rc], dtype=arrow_str)
-    out.loc[ix, "candidate_cmp_course_id"] = pd.array(c["cmp_course_id"].to_numpy(object)[rc], dtype=arrow_str)
-    out.loc[ix, "cmp_course_title"] = pd.array(c["course_title"].to_numpy(object)[rc], dtype=arrow_str)
-    out.loc[ix, "cmp_subject_area"] = pd.array(c["subject_area"].to_numpy(object)[rc], dtype=arrow_str)
-    out.loc[ix, "match_status"] = "matched"
-    out.loc[ix, "reason"] = "only_course_left_in_area"
-    out.loc[ix, "method"] = "title"
     sc = np.round(name_of_group.reindex(rg).to_numpy().astype(np.float64), 1)
-    out.loc[ix, "score"] = sc
-    out.loc[ix, "name_score"] = sc
+    arrow_str = pd.StringDtype("pyarrow")
+    rows = res.iloc[rq].copy()
+    for col, values in {"cmp_course_id": c["cmp_course_id"].to_numpy(object)[rc],
+                        "candidate_cmp_course_id": c["cmp_course_id"].to_numpy(object)[rc],
+                        "cmp_course_title": c["course_title"].to_numpy(object)[rc],
+                        "cmp_subject_area": c["subject_area"].to_numpy(object)[rc]}.items():
+        rows[col] = pd.array(values, dtype=arrow_str)
+    rows["match_status"] = pd.array(["matched"] * len(rq), dtype=arrow_str)
+    rows["reason"] = pd.array(["only_course_left_in_area"] * len(rq), dtype=arrow_str)
+    rows["method"] = pd.array(["title"] * len(rq), dtype=arrow_str)
+    rows["score"] = sc
+    rows["name_score"] = sc
+    out = _replace_rows(res, rq, rows)
+    out.attrs = {}
     return out
 
 

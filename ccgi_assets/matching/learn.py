@@ -93,10 +93,11 @@ def learn_from_pairs(norm: _Norm, left: np.ndarray, right: np.ndarray, school: n
     self_schools = same.groupby("word")["school"].nunique()
 
     g = eq.groupby(["word", "means"])
+    src = eq[["word", "means", "source"]].drop_duplicates().sort_values("source")
     table = pd.DataFrame({
         "schools": g["school"].nunique(),
-        "pairs": g.apply(lambda d: len(d[["l", "r"]].drop_duplicates()), include_groups=False),
-        "source": g["source"].agg(lambda s: "|".join(sorted(set(s)))),
+        "pairs": eq[["word", "means", "l", "r"]].drop_duplicates().groupby(["word", "means"]).size(),
+        "source": src.groupby(["word", "means"])["source"].agg("|".join),
     }).reset_index()
     table["self_schools"] = table["word"].map(self_schools).fillna(0).astype("int64")
     title_words: set[str] = set()
@@ -108,7 +109,8 @@ def learn_from_pairs(norm: _Norm, left: np.ndarray, right: np.ndarray, school: n
     table = table[keep]
     # one meaning per word: the most frequent, when clearly so (more schools than the next)
     table = table.sort_values(["word", "schools", "pairs", "means"], ascending=[True, False, False, True])
-    second = table.groupby("word")["schools"].transform(lambda s: s.iloc[1] if len(s) > 1 else -1)
+    rank = table.groupby("word").cumcount()
+    second = table["word"].map(table[rank == 1].set_index("word")["schools"]).fillna(-1)
     table = table[table["schools"] > second].drop_duplicates("word")
     # a two-way equivalence (drama <-> theatre at different schools) keeps its better-supported direction
     means_of = dict(zip(table["word"], table["means"]))

@@ -201,8 +201,10 @@ class _Context:
         res = _decide(q, c, norm, qn, tn, sn, cand_course, cand_score, cand_abbr, hitc, code_markers=np.r_[
             q["code_markers"].to_numpy(np.int8)], code_known=q["content_area"].notna().to_numpy())
         res = _resolve_level(res, nq_orig, dup)
-        return _assign_left_over(res, q.iloc[:nq_orig], c, norm, qn.take(slice(0, nq_orig)), tn, sn.take(slice(0, nq_orig)),
-                                 qb[:nq_orig], cb)
+        out = _assign_left_over(res, q.iloc[:nq_orig], c, norm, qn.take(slice(0, nq_orig)), tn,
+                                sn.take(slice(0, nq_orig)), qb[:nq_orig], cb)
+        out.attrs = {}
+        return out.reset_index(drop=True)
 
 
 def _truncated_pairs(names: pd.Series, qn: _Names, qb: np.ndarray, targets: _Names, t_block: np.ndarray,
