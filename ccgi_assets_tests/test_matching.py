@@ -517,3 +517,37 @@ def test_variant_words_are_not_in_the_hand_tables():
     words |= {w.lower() for alts in OTHER_TITLES.values() for a in alts for w in a.split()}
     words |= {p.lower() for p in PREFIXES}
     assert words and not words & (set(ABBREVIATIONS) | set(SYNONYMS))
+
+
+@pytest.fixture(scope="module")
+def variants():
+    from match_eval_variants import build
+    crse, cmp, expected = build()
+    return crse, cmp, expected.drop(columns="kind")
+
+
+def test_variants_set_built_from_state_codes_precision_and_recall(variants):
+    from match_eval_variants import evaluate
+    pr = evaluate(*variants)
+    print(f"\nvariants set: precision {pr['precision']:.4f} recall {pr['recall']:.4f} "
+          f"(recall by name {pr['name_recall']:.4f} over {pr['name_courses']} courses)")
+    assert pr["matches_expected"] > 4000
+    assert pr["precision"] >= 0.995 and pr["recall"] >= 0.985 and pr["name_recall"] >= 0.98
+
+
+@pytest.mark.parametrize("table", ["abbreviations", "synonyms", "phrases"])
+def test_leave_one_hand_table_out_recall_stays_high_on_both_sets(table, variants):
+    from match_eval_variants import evaluate
+    for name, data, floor in (("hand-written", load_eval(), 0.99), ("variants", variants, 0.985)):
+        pr = evaluate(*data, without=(table,))
+        print(f"\n{name} without {table}: precision {pr['precision']:.4f} recall {pr['recall']:.4f} "
+              f"by name {pr['name_recall']:.4f}")
+        assert pr["precision"] >= 0.995 and pr["recall"] >= floor and pr["name_recall"] >= 0.98, (name, table, pr)
+
+
+def test_learned_words_recover_names_the_tables_do_not_know(variants):
+    from match_eval_variants import evaluate
+    learned = evaluate(*variants, without=("abbreviations",))
+    not_learned = evaluate(*variants, without=("abbreviations",), learn=False)
+    assert learned["name_recall"] >= not_learned["name_recall"] + 0.01
+    assert learned["precision"] >= not_learned["precision"] - 0.001

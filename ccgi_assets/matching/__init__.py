@@ -13,7 +13,9 @@ How a course is matched
    ``local_course_codes`` and the names are not plainly different courses (name score >= ``CODE_NAME_FLOOR``),
    that is the match (``method = local_course_code``, score 100). A code that sits on a course with a
    different name while another CMP course carries the name (score >= ``ACCEPT``) is treated as a stale code
-   left on the CMP after a renumbering: the name wins (``reason = stale_local_code``).
+   left on the CMP after a renumbering: the name wins (``reason = stale_local_code``). A code whose names
+   differ (``LANGUAGE ARTS 9`` on "English 9") still counts when the state course code's own name scores
+   >= ``ACCEPT`` against the CMP title and its content area has the CMP a-g letter as its own.
 3. **Names.** Otherwise the course name is scored against every CMP title and transcript abbreviation of
    the block with :func:`rapidfuzz.process.cdist` (one call per block; blocks run on ``workers`` threads), after
    :func:`normalize_course_names`. The best CMP course at or above ``ACCEPT`` is the match unless another
@@ -21,10 +23,15 @@ How a course is matched
    closer to the state course code's own name, wins; if nothing separates them the course is ``ambiguous``.
    A long name (>= ``TRUNCATED_MIN_LEN`` characters) that is the start of exactly one CMP title of the school
    was cut off by an SIS field limit and scores ``TRUNCATED_SCORE`` against it.
-4. **Left-over courses.** Within each (school, year) block, after the per-course decisions, a CRSE course left
-   ``not_on_cmp`` and a CMP course no course matched are paired when they are the only pair of their a-g subject
-   area whose name (or the state course code's name) is plausible (>= ``PLAUSIBLE``) and clearly best
-   (``reason = only_course_left_in_area``); a tie whose other candidate another course took is settled.
+4. **Left-over courses.** Within each (school, year) block, after the per-course decisions, the CRSE courses
+   left ``not_on_cmp`` (no CMP course close enough) and the CMP courses nothing matched or tied are assigned as
+   a whole (:func:`.decide._assign_left_over`): a pair is eligible when the CMP letter is the content area's own,
+   the Honors / AP / IB marks are equal and the numbers do not differ, and the CMP title is neither the name with
+   a qualifier in front (Marine Biology for BIOLOGY) nor plainly another state course code's course. Its
+   evidence is the better of the name score and the state course code name's score. It is taken when neither
+   side has another eligible partner and the evidence is >= ``PLAUSIBLE_ONLY``, or when it is the best of both
+   sides by ``LEFT_MARGIN`` with evidence >= ``PLAUSIBLE`` (``reason = only_course_left_in_area``). Semester
+   parts with one normalized name move together to one CMP course.
 5. **Level from the code.** A course whose state course code is AP / IB (or not) while its name and the
    school's CMP list agree on a course of another level is matched and flagged
    ``state_code_level_differs`` (the LEA fixes its CALPADS coding); the code does not veto the name.
@@ -54,7 +61,9 @@ Words are read with the hand tables of :mod:`.vocabulary` (abbreviations, synony
 *learned from the data* (:mod:`.learn`): every CMP transcript abbreviation with its title, and every CRSE course
 whose local course ID is on a CMP course of its school, is a confirmed pair; their differing words are aligned
 and an equivalence seen at several schools is used like a table entry. The learned table is an output
-(:func:`learn_vocabulary`, the ``learned_course_vocabulary`` asset).
+(:func:`learn_vocabulary`; ``cmp_match_results`` writes it as the ``learned_course_vocabulary`` extract).
+Which hand tables are used is a :func:`lexicon`; the leave-vocabulary-out evaluation drops one at a time
+(``match_courses(..., without=("synonyms",))``).
 
 Package layout: :mod:`.vocabulary` (reasons, thresholds, hand tables, state codes), :mod:`.normalize`,
 :mod:`.scoring`, :mod:`.learn`, :mod:`.match` (blocking and candidates), :mod:`.decide` (decisions and the

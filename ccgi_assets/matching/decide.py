@@ -294,8 +294,9 @@ def _assign_left_over(res: pd.DataFrame, q: pd.DataFrame, c: pd.DataFrame, norm:
     # a left-over of this one
     other = _other_state_course(c["course_title"].fillna("").to_numpy(object)[ci],
                                 q["state_course_code"].fillna("").to_numpy(object)[qi])
-    special = _specializes(norm, qn.uid[qi], tn.uid[ci])
-    pairs = pairs[fits & same_marks & keys_ok & ~other & ~special]
+    keep = fits & same_marks & keys_ok & ~other
+    keep[keep] = ~_specializes(norm, qn.uid[qi[keep]], tn.uid[ci[keep]])
+    pairs = pairs[keep]
     if pairs.empty:
         return res
     qi, ci = pairs["qi"].to_numpy(), pairs["ci"].to_numpy()

@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from ccgi_assets.matching.normalize import _Norm
+from ccgi_assets.matching.scoring import _gather_tokens
 from ccgi_assets.matching.vocabulary import _KEY_WORDS, _MARKER_BITS, _STOP
 
 LEARNED_COLUMNS = ["word", "means", "schools", "pairs", "self_schools", "source"]
@@ -73,30 +74,45 @@ def learn_from_pairs(norm: _Norm, left: np.ndarray, right: np.ndarray, school: n
         return empty
     lu, ru = norm.uid[left], norm.uid[right]
     ok = (norm.markers[lu] == norm.markers[ru]) & (norm.keys[lu] == norm.keys[ru]) & (lu != ru)
-    pairs = pd.DataFrame({"l": lu[ok], "r": ru[ok], "school": np.asarray(school)[ok],
-                          "source": np.asarray(source)[ok]}).drop_duplicates()
-    if pairs.empty:
+    school_id, school_names = pd.factorize(np.asarray(school, dtype=object)[ok])
+    source_id, source_names = pd.factorize(np.asarray(source, dtype=object)[ok])
+    n_u = int(len(norm.content)) + 1
+    key = lu[ok].astype(np.int64) * n_u + ru[ok]
+    if len(key) == 0:
         return empty
-    distinct = pairs[["l", "r"]].drop_duplicates()
-    uids = np.unique(np.concatenate([distinct["l"].to_numpy(), distinct["r"].to_numpy()]))
-    words = dict(zip(uids.tolist(), pc.take(norm.seq, uids).to_pylist()))
-    toks = {u: _content((words[u] or "").split(" ")) for u in uids.tolist()}
-    eq_rows, same_rows = [], []
-    for l, r in zip(distinct["l"].tolist(), distinct["r"].tolist()):
-        eqs, same = _align(toks[l], toks[r])
-        eq_rows.extend((l, r, a, b) for a, b in eqs)
-        same_rows.extend((l, r, w) for w in same)
+    distinct, pair_id = np.unique(key, return_inverse=True)
+    pairs = pd.DataFrame({"pair": pair_id, "school": school_id, "source": source_id}).drop_duplicates()
+    pl, pr = distinct // n_u, distinct % n_u
+    v = max(len(norm.tok_len), 1)
+    lo, lt = _gather_tokens(norm, pl)
+    ro, rt = _gather_tokens(norm, pr)
+    lk, rk = lo.astype(np.int64) * v + lt, ro.astype(np.int64) * v + rt
+    common = np.intersect1d(lk, rk)
+    differs = np.zeros(len(pl), dtype=bool)
+    differs[lo[~np.isin(lk, common)]] = True
+    differs[ro[~np.isin(rk, common)]] = True
+    words = norm.words.to_numpy(zero_copy_only=False).astype(object)
+    same = pd.DataFrame({"pair": common // v, "word": words[common % v]}).merge(pairs[["pair", "school"]], on="pair")
+    self_schools = same.groupby("word")["school"].nunique()
+
+    todo = np.flatnonzero(differs)
+    uids = np.unique(np.concatenate([pl[todo], pr[todo]]))
+    text = dict(zip(uids.tolist(), pc.take(norm.seq, uids).to_pylist()))
+    toks = {u: _content((text[u] or "").split(" ")) for u in uids.tolist()}
+    eq_rows = []
+    for i in todo.tolist():
+        eqs, _ = _align(toks[pl[i]], toks[pr[i]])
+        eq_rows.extend((i, a, b) for a, b in eqs)
     if not eq_rows:
         return empty
-    eq = pd.DataFrame(eq_rows, columns=["l", "r", "word", "means"]).merge(pairs, on=["l", "r"])
-    same = pd.DataFrame(same_rows, columns=["l", "r", "word"]).merge(pairs, on=["l", "r"])
-    self_schools = same.groupby("word")["school"].nunique()
+    eq = pd.DataFrame(eq_rows, columns=["pair", "word", "means"]).merge(pairs, on="pair")
+    eq["source"] = np.asarray(source_names, dtype=object)[eq["source"].to_numpy()]
 
     g = eq.groupby(["word", "means"])
     src = eq[["word", "means", "source"]].drop_duplicates().sort_values("source")
     table = pd.DataFrame({
         "schools": g["school"].nunique(),
-        "pairs": eq[["word", "means", "l", "r"]].drop_duplicates().groupby(["word", "means"]).size(),
+        "pairs": eq[["word", "means", "pair"]].drop_duplicates().groupby(["word", "means"]).size(),
         "source": src.groupby(["word", "means"])["source"].agg("|".join),
     }).reset_index()
     table["self_schools"] = table["word"].map(self_schools).fillna(0).astype("int64")

@@ -153,6 +153,7 @@ class _Norm(NamedTuple):
     tok_id: np.ndarray
     tok_len: np.ndarray
     seq: pa.Array
+    words: pa.Array = pa.array([], pa.string())       # the vocabulary: word id -> word
 
 
 def normalize_course_names(names, lex: Lexicon | None = None) -> pd.DataFrame:
@@ -269,4 +270,4 @@ def _classify(seq: pa.Array, codes: np.ndarray) -> _Norm:
     np.cumsum(np.bincount(p, minlength=n), out=ptr[1:])
     tok_len = pc.utf8_length(canon_sorted).to_numpy(zero_copy_only=False).astype(np.int32)
     return _Norm(codes, out["content"], markers.astype(np.int8), out["keys"], ptr,
-                 rank.astype(np.int32), tok_len, seq)
+                 rank.astype(np.int32), tok_len, seq, canon_sorted)
