@@ -235,7 +235,11 @@ def figures(sets: dict | None = None) -> pd.DataFrame:
     from match_eval import load_eval
 
     from ccgi_assets.matching import HAND_TABLES
-    sets = sets or {"match_eval (hand-written)": load_eval(), "variants (state-code built)": build()}
+    if sets is None:
+        crse, cmp, exp = build()
+        sets = {"match_eval (hand-written)": load_eval(), "variants (state-code built)": (crse, cmp, exp),
+                # no local codes anywhere: every course by name, learning only from transcript abbreviations
+                "variants, no local codes on the CMP": (crse, cmp.assign(local_course_codes=""), exp)}
     rows = []
     for name, (crse, cmp, exp) in sets.items():
         exp = exp.drop(columns=[c for c in ("kind",) if c in exp])
@@ -251,10 +255,12 @@ def figures(sets: dict | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def by_kind(**kw) -> pd.DataFrame:
-    """Recall per kind of name on the variants set."""
+def by_kind(no_codes: bool = False, **kw) -> pd.DataFrame:
+    """Recall per kind of name on the variants set (``no_codes``: with every local code taken off the CMP)."""
     from ccgi_assets.matching import match_courses
     crse, cmp, exp = build()
+    if no_codes:
+        cmp = cmp.assign(local_course_codes="")
     res = match_courses(crse, cmp, **kw)
     m = exp.merge(res, on=["school_code", "local_course_id"])
     should = m["expected_cmp_course_id"].notna()
@@ -267,4 +273,5 @@ if __name__ == "__main__":
     pd.set_option("display.width", 160)
     print(figures().to_string(index=False))
     print("\nvariants set, recall by kind of name (hand tables + learned):")
-    print(by_kind().to_string())
+    kinds = by_kind()
+    print(kinds.join(by_kind(no_codes=True)["recall"].rename("recall_no_local_codes")).to_string())
