@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from ccgi_assets.matching.decide import _assign_left_over, _decide, _resolve_level
 from ccgi_assets.matching.inputs import _prepare_cmp, _prepare_crse, _split_list
-from ccgi_assets.matching.learn import LEARNED_COLUMNS, as_mapping, learn_from_pairs
+from ccgi_assets.matching.learn import as_mapping, learn_from_pairs
 from ccgi_assets.matching.normalize import _Norm, _normalize, apply_learned, lexicon
 from ccgi_assets.matching.scoring import _Names, _pair_scores, _top_k
 from ccgi_assets.matching.vocabulary import TOP_K, TRUNCATED_MIN_LEN, TRUNCATED_SCORE
@@ -43,7 +43,7 @@ def match_courses(crse: pd.DataFrame, cmp: pd.DataFrame, *, workers: int = 1, le
 
 def learn_vocabulary(crse: pd.DataFrame, cmp: pd.DataFrame, *, without: tuple[str, ...] = ()) -> pd.DataFrame:
     """The word equivalences learned from the confirmed pairs of these inputs (:mod:`.learn`), one row per
-    word with :data:`LEARNED_COLUMNS`: ``word``, what it ``means`` (empty: nothing, a program prefix), at how
+    word with :data:`~ccgi_assets.matching.learn.LEARNED_COLUMNS`: ``word``, what it ``means`` (empty: nothing, a program prefix), at how
     many ``schools`` and in how many distinct ``pairs`` it was seen, at how many schools the word was confirmed
     as itself (``self_schools``) and how the pairs were confirmed (``source``). Non-PII: course names only."""
     return _Context(crse, cmp, without).learned()
