@@ -9,7 +9,8 @@ semester suffixes, the odd typo) and a CMP list of ~250 courses (titles, transcr
 codes filled ~60% / empty ~30% / stale ~10%, ~3% of the school's courses missing, ~3% extra). Then times,
 median of ``--runs``:
 
-* ``match_courses``            the matcher (normalization, blocking, local codes, cdist, decisions);
+* ``match_courses``            the matcher (normalization, learning the vocabulary from the confirmed pairs,
+                               blocking, local codes, cdist, decisions, the per-block left-over assignment);
 * ``duckdb_jaro_winkler``      what a user would write in the warehouse: a join blocked by school on
                                ``jaro_winkler_similarity(lower(name), lower(title))``, best per course;
 * ``cdist_floor``              the raw rapidfuzz ``process.cdist`` scoring of the same (course, title) pairs,

@@ -150,6 +150,22 @@ class CmpMatchResult(_Base):
             JOIN="uc_cmp_list.cds_code, uc_cmp_list.list_year: a course is compared with its own school's CMP list of that year")}
 
 
+class LearnedCourseVocabulary(_Base):
+    """A word equivalence the matcher learned from confirmed course pairs (non-PII; written with cmp_match_results)."""
+
+    word: Series[Str] = _f("a word as schools write it, after the hand tables",
+                           source="crse_courses.course_name,uc_cmp_list.transcript_abbreviations")
+    means: Series[Str] = _f("what it means (empty: nothing, e.g. a program prefix)", source="uc_cmp_list.course_title")
+    schools: Series[pd.Int64Dtype] = _f("schools where a confirmed pair showed it", ge=1)
+    pairs: Series[pd.Int64Dtype] = _f("distinct confirmed (name, CMP title) pairs that showed it", ge=1)
+    self_schools: Series[pd.Int64Dtype] = _f("schools where the word was confirmed as itself", ge=0)
+    source: Series[Str] = _f("how the pairs were confirmed: local_course_code | transcript_abbreviation",
+                             str_matches=r"^(local_course_code|transcript_abbreviation)(\|(local_course_code|transcript_abbreviation))?$")
+
+    class Config:
+        unique = ["word"]
+
+
 # --------------------------------------------------------------------------- Diagram 2a/2b (student share)
 class OptinStudent(_Base):
     """A student an LEA shares: on its newest opt-in list (opt_in) or enrolled in grades 6-12 (statewide)."""
@@ -375,7 +391,7 @@ def pii_columns(model: type[pa.DataFrameModel]) -> list[str]:
 
 
 #: contracts of shares that must carry no student data (Diagram 1 and reports for other parties)
-NON_PII = frozenset({CrseCourse, CmpMatchResult, LeaReportFigure})
+NON_PII = frozenset({CrseCourse, CmpMatchResult, LearnedCourseVocabulary, LeaReportFigure})
 
 
 def is_non_pii(model: type[pa.DataFrameModel]) -> bool:

@@ -64,6 +64,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ccgi_assets.content_areas import PRIMARY_SUBJECT, allowed_subjects
+
 __all__ = [
     "CMP_COLUMNS",
     "CONTENT_AREA_SUBJECTS",
@@ -89,20 +91,10 @@ CMP_COLUMNS = [
     "learning_environment", "list_year",
 ]
 
-#: The a-g subject area a state course code's content area implies (``g`` is always allowed too).
-#: Content areas not listed imply ``g`` only.
-CONTENT_AREA_SUBJECTS = {
-    "History-Social Science": "a",
-    "English": "b",
-    "Mathematics": "c",
-    "Science": "d",
-    "World Languages": "e",
-    "Art": "f",
-    "Dance": "f",
-    "Drama/Theatre": "f",
-    "Music": "f",
-    "Media Arts": "f",
-}
+#: The a-g subject area a state course code's content area implies, and the letters a CMP course of that area may
+#: carry: one table with the matcher (:mod:`ccgi_assets.content_areas`). ``CONTENT_AREA_SUBJECTS`` here is the
+#: primary letter of the areas that have one (a-f).
+CONTENT_AREA_SUBJECTS = PRIMARY_SUBJECT
 
 
 @dataclass(frozen=True)
@@ -1478,11 +1470,14 @@ def _cmp_for_lea(S: _State, l: int, cat: _LeaCourses, off_school: np.ndarray, of
     subject = np.array(C.ag, dtype=object)[e_t]
     disc["cmp_stale_codes"] += int((u >= 0.9).sum())
     bad = np.flatnonzero(rng.random(n) < t.cmp_subject_mismatch_share)
-    disc["cmp_subject_mismatch"] += len(bad)
     for i in bad:
-        implied = CONTENT_AREA_SUBJECTS.get(C.content_area[e_t[i]], "g")
-        choices = [x for x in "abcdef" if x != implied and x != subject[i]]
-        subject[i] = choices[int(rng.integers(0, len(choices)))]
+        # a letter the content area does not allow (none for CTE / interdisciplinary: any letter fits there)
+        allowed = allowed_subjects(C.content_area[e_t[i]])
+        choices = [x for x in "abcdef" if x not in allowed and x != subject[i]]
+        k = int(rng.integers(0, max(len(choices), 1)))
+        if choices:
+            subject[i] = choices[k]
+            disc["cmp_subject_mismatch"] += 1
     g = S.lea_school_lo[l] + e_s
     env = np.array(["Classroom Based", "Online", "Hybrid"], dtype=object)
     ue = rng.random(n)

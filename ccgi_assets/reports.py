@@ -26,7 +26,7 @@ from markupsafe import Markup
 from ccgi_assets import contracts as c
 from ccgi_assets.csvsafe import to_csv
 from ccgi_assets.matching import REASONS, UNMATCHED_REASONS
-from ccgi_assets.matching_vocab import MATCH_STATUSES, NEEDS_ACTION
+from ccgi_assets.matching_vocab import MATCH_STATUSES, NEEDS_ACTION, NEEDS_ACTION_REASONS
 from ccgi_assets.platform import (ACTIVITY_MEASURES, ALL, MATCH_MEASURES, SUPPRESSION_THRESHOLD, _grade_key,
                                   match_figures)
 
@@ -190,8 +190,9 @@ def render_lea_report(lea: str, match_results: pd.DataFrame, unmatched_cmp: pd.D
                                "raw": int(summary.at[s, cmm["col"]]), "text": str(int(summary.at[s, cmm["col"]]))}
                               for cmm in course_measures]} for s in summary.index]
 
-    na = matches[matches["match_status"].isin(NEEDS_ACTION)].copy()
-    na["_st"] = na["match_status"].map({s: i for i, s in enumerate(NEEDS_ACTION)})
+    # matched courses whose reason still asks for a fix (a state course code of another AP / IB level) come last
+    na = matches[matches["match_status"].isin(NEEDS_ACTION) | matches["reason"].isin(NEEDS_ACTION_REASONS)].copy()
+    na["_st"] = na["match_status"].map({s: i for i, s in enumerate(NEEDS_ACTION)}).fillna(len(NEEDS_ACTION))
     na = na.sort_values(["school_code", "_st", "academic_year", "local_course_id"], kind="stable")
     na["reason_text"] = na["reason"].map(reason_text)
     na_csv = na[NEEDS_ACTION_COLUMNS].assign(score=na["score"].round(1))

@@ -10,7 +10,8 @@ import pytest
 
 from ccgi_assets.matching import (
     CONTENT_AREA_SUBJECTS, MATCH_METHODS, MATCH_STATUSES, REASON_CODES, REASONS, RESULT_COLUMNS,
-    UNMATCHED_COLUMNS, UNMATCHED_REASONS, match_courses, normalize_course_names, unmatched_cmp_courses,
+    UNMATCHED_COLUMNS, UNMATCHED_REASONS, LEARNED_COLUMNS, learn_vocabulary, match_courses, normalize_course_names,
+    unmatched_cmp_courses,
 )
 from match_eval import load_eval, precision_recall
 
@@ -95,9 +96,11 @@ def test_transcript_abbreviation_matches_when_the_title_is_worded_differently():
     r = one(crse_rows(("H1000", "WORLD HIST", "9172")), SIERRA, "H1000")
     assert (r["match_status"], r["cmp_course_id"], r["method"], r["reason"]) == \
         ("matched", "110026", "transcript_abbreviation", "name_match")
-    # and without the abbreviation on the CMP, the long title alone is not enough
+    # without the abbreviation on the CMP the long title alone is not enough by name; the course is matched
+    # only because it is the one history course left at the school on both sides (and says so)
     r = one(crse_rows(("H1000", "WORLD HIST", "9172")), SIERRA.assign(transcript_abbreviations=""), "H1000")
-    assert (r["match_status"], r["candidate_cmp_course_id"]) == ("not_on_cmp", "110026")
+    assert (r["match_status"], r["cmp_course_id"], r["reason"]) == ("matched", "110026", "only_course_left_in_area")
+    assert r["score"] < 85
 
 
 def test_honors_marker_is_discriminative_both_ways():
@@ -372,3 +375,179 @@ def test_missing_names_and_codes_do_not_break_matching():
     assert res.loc["X1", "match_status"] == "not_on_cmp"
     assert (res.loc["X2", "match_status"], res.loc["X2", "cmp_course_id"]) == ("matched", "110001")
     assert normalize_course_names([None, float("nan"), ""])["content"].tolist() == ["", "", ""]
+
+
+# ---------------------------------------------------------------------------------------------- learned vocabulary
+def _schools(n: int, cmp_of, crse_of) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """n schools of one LEA: cmp_of(i) / crse_of(i) give each school's rows (tuples as cmp_rows / crse_rows)."""
+    schools = [f"36{i:05d}" for i in range(n)]
+    cmp = pd.concat([cmp_rows(*cmp_of(i), school=s) for i, s in enumerate(schools)], ignore_index=True)
+    crse = pd.concat([crse_rows(*crse_of(i), school=s) for i, s in enumerate(schools)], ignore_index=True)
+    return crse, cmp
+
+
+def test_another_name_confirmed_by_local_codes_at_two_schools_is_learned_and_used_at_a_third():
+    # schools 0 and 1 list the local code of CASTELLANO 1 on their Spanish 1; school 2 lists no codes
+    crse, cmp = _schools(
+        3,
+        lambda i: [("S1", "Spanish 1", "", "L1" if i < 2 else "", "e"), ("S2", "Spanish 2", "", "", "e"),
+                   ("F2", "French 2", "", "", "e"), ("E9", "English 9", "", "", "b")],
+        lambda i: [("L1", "CASTELLANO 1", "9130"), ("L2", "CASTELLANO 2", "9131"), ("E9", "ENGLISH 9", "9105")])
+    vocab = learn_vocabulary(crse, cmp)
+    row = vocab.set_index("word").loc["castellano"]
+    assert (row["means"], row["schools"], row["source"]) == ("spanish", 2, "local_course_code")
+    assert list(vocab.columns) == LEARNED_COLUMNS
+    res = match_courses(crse, cmp).set_index(["school_code", "local_course_id"])
+    assert res.loc[("3600002", "L2"), ["match_status", "cmp_course_title", "reason"]].tolist() == \
+        ["matched", "Spanish 2", "name_match"]
+    # without it, French 2 and Spanish 2 are both left over at the level: no name says which, nothing is matched
+    res = match_courses(crse, cmp, learn=False).set_index(["school_code", "local_course_id"])
+    assert res.loc[("3600002", "L2"), "match_status"] == "not_on_cmp"
+    # the table the asset writes is the table the matcher applies
+    pd.testing.assert_frame_equal(match_courses(crse, cmp), match_courses(crse, cmp, vocabulary=vocab))
+    from ccgi_assets import contracts as c
+    c.validate(c.select_allowed(vocab, c.LearnedCourseVocabulary), c.LearnedCourseVocabulary)
+
+
+def test_a_word_seen_at_one_school_only_or_confirmed_as_itself_elsewhere_is_not_learned():
+    one_school, cmp = _schools(1, lambda i: [("S1", "Spanish 1", "", "L1", "e")],
+                               lambda i: [("L1", "CASTELLANO 1", "9130")])
+    assert "castellano" not in set(learn_vocabulary(one_school, cmp)["word"])
+    # two schools call their Biology "The Living Earth"; five confirm biology as biology: biology keeps its meaning
+    crse, cmp = _schools(
+        7, lambda i: [("B", "The Living Earth" if i < 2 else "Biology", "", "B1", "d"), ("C", "Chemistry", "", "", "d")],
+        lambda i: [("B1", "BIOLOGY", "9324")])
+    assert "biology" not in set(learn_vocabulary(crse, cmp)["word"])
+
+
+def test_a_program_prefix_confirmed_on_several_courses_means_nothing():
+    crse, cmp = _schools(
+        2,
+        lambda i: [("1", "English 9", "", "E9" if i == 0 else "", "b"), ("2", "Geometry", "", "G" if i == 0 else "", "c"),
+                   ("3", "Chemistry", "", "C" if i == 0 else "", "d"), ("4", "Physics", "", "", "d"),
+                   ("5", "Physical Science", "", "", "d")],
+        lambda i: [("E9", "LNKD ENGLISH 9", "9105"), ("G", "LNKD GEOMETRY", "9255"), ("C", "LNKD CHEMISTRY", "9325"),
+                   ("P", "LNKD PHYSICS", "9326")])
+    assert learn_vocabulary(crse, cmp).set_index("word").loc["lnkd", "means"] == ""
+    res = match_courses(crse, cmp).set_index(["school_code", "local_course_id"])
+    assert res.loc[("3600001", "P"), ["match_status", "cmp_course_title", "reason"]].tolist() == \
+        ["matched", "Physics", "name_match"]
+
+
+# ---------------------------------------------------------------------------------------------- per-school decision
+def test_the_only_course_of_an_area_left_on_both_sides_is_matched_and_says_so():
+    cmp = cmp_rows(("1", "English 9", "ENG 9", "", "b"), ("2", "Mandarin Chinese 1", "", "", "e"))
+    crse = crse_rows(("E9", "ENG 9", "9105"), ("C1A", "CHINESE LANG 1 A", "9130"), ("C1B", "CHINESE LANG 1 B", "9130"))
+    res = match_courses(crse, cmp).set_index("local_course_id")
+    for part in ("C1A", "C1B"):                                   # semester parts move together
+        assert res.loc[part, ["match_status", "cmp_course_id", "reason", "method"]].tolist() == \
+            ["matched", "2", "only_course_left_in_area", "title"]
+        assert res.loc[part, "score"] < 85                        # not a name match on its own
+    # two left-over language courses of the level, neither clearly closer: not matched
+    cmp2 = pd.concat([cmp, cmp_rows(("3", "Japanese Language 1", "", "", "e"))], ignore_index=True)
+    r = one(crse, cmp2, "C1A")
+    assert (r["match_status"], r["reason"]) == ("not_on_cmp", "best_score_below_threshold")
+    # another level is not a left-over of this one (Chinese 1 is not Mandarin Chinese 2)
+    cmp3 = cmp_rows(("1", "English 9", "ENG 9", "", "b"), ("2", "Mandarin Chinese 2", "", "", "e"))
+    assert one(crse, cmp3, "C1A")["match_status"] == "not_on_cmp"
+
+
+def test_a_tie_or_a_lookalike_is_not_a_left_over():
+    # a title that is the name with a qualifier in front is another course (Marine Biology is not Biology)
+    cmp = cmp_rows(("1", "Marine Biology", "", "", "d"))
+    assert one(crse_rows(("B", "BIOLOGY", "9324")), cmp, "B")["match_status"] == "not_on_cmp"
+    # a CMP course of another a-g area is never taken by area
+    cmp = cmp_rows(("1", "Mandarin Chinese 1", "", "", "e"))
+    assert one(crse_rows(("C1", "CHINESE LANG 1", "9105")), cmp, "C1")["match_status"] == "not_on_cmp"
+
+
+# ---------------------------------------------------------------------------------------------- AP / IB level of the code
+def test_state_code_of_another_ap_ib_level_is_reported_not_obeyed():
+    only_plain = cmp_rows(("1", "Chemistry", "CHEM", "", "d"), ("2", "Biology", "BIO", "", "d"))
+    r = one(crse_rows(("C", "CHEMISTRY", "9349")), only_plain, "C")          # 9349: AP Chemistry
+    assert (r["match_status"], r["cmp_course_id"], r["reason"]) == ("matched", "1", "state_code_level_differs")
+    both = pd.concat([only_plain, cmp_rows(("3", "AP Chemistry", "AP CHEM", "", "d", "AP"))], ignore_index=True)
+    res = match_courses(crse_rows(("C", "CHEMISTRY", "9349"), ("A", "AP CHEM", "9349"), ("B", "AP BIOLOGY", "9324")),
+                        both).set_index("local_course_id")
+    assert res.loc["C", ["cmp_course_id", "reason"]].tolist() == ["1", "state_code_level_differs"]
+    assert res.loc["A", ["cmp_course_id", "reason"]].tolist() == ["3", "name_match"]
+    # the code still supplies a level the name leaves out when the list agrees with the code
+    ap_only = cmp_rows(("1", "AP Calculus AB", "AP CALC AB", "", "c", "AP"))
+    r = one(crse_rows(("K", "CALCULUS AB", "9268")), ap_only, "K")
+    assert (r["match_status"], r["cmp_course_id"], r["reason"]) == ("matched", "1", "name_match")
+
+
+def test_the_lea_report_lists_courses_whose_state_code_level_differs():
+    import datetime as dt
+
+    from ccgi_assets.reports import REASON_TEXT, render_lea_report
+    cmp = cmp_rows(("1", "Chemistry", "CHEM", "", "d"), ("2", "English 9", "ENG 9", "", "b"))
+    crse = crse_rows(("C", "CHEMISTRY", "9349"), ("E", "ENG 9", "9105"))
+    res = match_courses(crse, cmp)
+    figures = pd.DataFrame(columns=["reporting_lea", "section", "school_code", "grade_level_code", "measure", "value",
+                                    "suppressed"])
+    report = render_lea_report(LEA, res, unmatched_cmp_courses(crse, cmp, res), figures,
+                               dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc))
+    action = report.csvs["courses_needing_action.csv"]
+    assert "state_code_level_differs" in action and ",C," in action and ",E," not in action
+    assert 'data-reason="state_code_level_differs"' in report.html
+    assert "state course code is for another level" in REASON_TEXT["state_code_level_differs"]
+    assert "state course code is for another level" in report.html
+
+
+# ---------------------------------------------------------------------------------------------- one content-area table
+def test_generator_and_matcher_read_one_content_area_table():
+    from ccgi_assets import content_areas, generate
+    from ccgi_assets.matching.vocabulary import _state_codes
+    # the generator's letter for an area is one the matcher accepts; CTE may be approved in any area
+    for area, letter in generate.CONTENT_AREA_SUBJECTS.items():
+        assert letter in CONTENT_AREA_SUBJECTS[area]
+    assert CONTENT_AREA_SUBJECTS["Career Technical Education"] == "abcdefg"
+    assert content_areas.allowed_subjects("Physical Education") == "g"
+    sc = _state_codes().set_index("code")
+    assert sc.loc["9325", "subjects"] == "dg" and sc.loc["7130", "subjects"] == "abcdefg"
+
+
+# ---------------------------------------------------------------------------------------------- evaluation
+def test_variant_words_are_not_in_the_hand_tables():
+    from match_eval_variants import OTHER_NAMES, OTHER_TITLES, PREFIXES
+
+    from ccgi_assets.matching import ABBREVIATIONS, SYNONYMS
+    words = {w for alts in OTHER_NAMES.values() for a in alts for w in a.split()}
+    words |= {w.lower() for alts in OTHER_TITLES.values() for a in alts for w in a.split()}
+    words |= {p.lower() for p in PREFIXES}
+    assert words and not words & (set(ABBREVIATIONS) | set(SYNONYMS))
+
+
+@pytest.fixture(scope="module")
+def variants():
+    from match_eval_variants import build
+    crse, cmp, expected = build()
+    return crse, cmp, expected.drop(columns="kind")
+
+
+def test_variants_set_built_from_state_codes_precision_and_recall(variants):
+    from match_eval_variants import evaluate
+    pr = evaluate(*variants)
+    print(f"\nvariants set: precision {pr['precision']:.4f} recall {pr['recall']:.4f} "
+          f"(recall by name {pr['name_recall']:.4f} over {pr['name_courses']} courses)")
+    assert pr["matches_expected"] > 4000
+    assert pr["precision"] >= 0.995 and pr["recall"] >= 0.985 and pr["name_recall"] >= 0.98
+
+
+@pytest.mark.parametrize("table", ["abbreviations", "synonyms", "phrases"])
+def test_leave_one_hand_table_out_recall_stays_high_on_both_sets(table, variants):
+    from match_eval_variants import evaluate
+    for name, data, floor in (("hand-written", load_eval(), 0.99), ("variants", variants, 0.985)):
+        pr = evaluate(*data, without=(table,))
+        print(f"\n{name} without {table}: precision {pr['precision']:.4f} recall {pr['recall']:.4f} "
+              f"by name {pr['name_recall']:.4f}")
+        assert pr["precision"] >= 0.995 and pr["recall"] >= floor and pr["name_recall"] >= 0.98, (name, table, pr)
+
+
+def test_learned_words_recover_names_the_tables_do_not_know(variants):
+    from match_eval_variants import evaluate
+    learned = evaluate(*variants, without=("abbreviations",))
+    not_learned = evaluate(*variants, without=("abbreviations",), learn=False)
+    assert learned["name_recall"] >= not_learned["name_recall"] + 0.01
+    assert learned["precision"] >= not_learned["precision"] - 0.001

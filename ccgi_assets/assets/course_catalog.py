@@ -58,14 +58,23 @@ def cmp_match_results(context: AssetExecutionContext, crse_courses: pd.DataFrame
                       exports: ExportStore) -> Output[pd.DataFrame]:
     """Each UC/CSU-approved CALPADS course compared with the school's UC A-G CMP list (seed Diagram 1 step 3).
 
-    Receivers: CDE (an export of these results) and each LEA (its course-match report).
+    The words the matcher learned from the state's confirmed pairs (a CMP course's transcript abbreviations and
+    title; a CALPADS course whose local course ID is on a CMP course) are computed here, used for this match and
+    written beside the results as the ``learned_course_vocabulary`` extract (contract
+    :class:`~ccgi_assets.contracts.LearnedCourseVocabulary`, non-PII), so the table always belongs to the results
+    it produced and is rebuilt with them.
+
+    Receivers: CDE (an export of these results and of the learned vocabulary) and each LEA (its course-match report).
     """
-    from ccgi_assets.matching import match_courses
+    from ccgi_assets.matching import learn_vocabulary, match_courses
 
     cmp_list = cmp.read()
-    results = match_courses(crse_courses, cmp_list)
+    vocabulary = c.validate(c.select_allowed(learn_vocabulary(crse_courses, cmp_list), c.LearnedCourseVocabulary),
+                            c.LearnedCourseVocabulary)
+    results = match_courses(crse_courses, cmp_list, vocabulary=vocabulary)
     results = c.validate(c.select_allowed(results, c.CmpMatchResult), c.CmpMatchResult)
     where = exports.write("cde", "cmp_match_results", results)
+    vocabulary_at = exports.write("cde", "learned_course_vocabulary", vocabulary)
     counts = results["match_status"].value_counts()
     return Output(
         results,
@@ -74,5 +83,8 @@ def cmp_match_results(context: AssetExecutionContext, crse_courses: pd.DataFrame
             **{f"status_{s}": int(counts.get(s, 0)) for s in MATCH_STATUSES},
             "cmp_courses_listed": len(cmp_list),
             "cde_export": where,
+            "learned_words": len(vocabulary),
+            "learned_vocabulary_export": vocabulary_at,
+            "state_code_level_differs": int((results["reason"] == "state_code_level_differs").sum()),
         },
     )
