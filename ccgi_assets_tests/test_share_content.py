@@ -338,14 +338,26 @@ def test_a_zero_byte_senr_upload_leaves_the_leas_student_share_as_it_was(small_h
         before = tables()
         assert all(dict(rows).get(lea, 0) > 0 for rows in before.values())
         (small_home / "share" / "SENR" / f"{lea}.txt").write_bytes(b"")
-        for key in (lea, other):
-            assert materialize([*SOURCES, *ASSETS], selection=flow, partition_key=key, resources=res,
-                               instance=instance).success
-        assert tables() == before
+        stopped = materialize([*SOURCES, *ASSETS], selection=flow, partition_key=lea, resources=res,
+                              instance=instance, raise_on_error=False)
+        assert not stopped.success  # the held LEA stops, saying why
+        from dagster import DagsterEventType
+
+        failure = [e for e in stopped.all_events if e.event_type == DagsterEventType.STEP_FAILURE][0]
+        message = str(failure.event_specific_data.error.message)
+        assert f"SENR SENR/{lea}.txt: empty_upload" in message and "calpads_accept.csv" in message
+        assert materialize([*SOURCES, *ASSETS], selection=flow, partition_key=other, resources=res,
+                           instance=instance).success  # other LEAs go on
+        assert tables() == before  # the LEA's previous rows stand
         held = res["calpads"].held([lea])
         assert held[["reporting_lea", "record_type", "file", "reason"]].values.tolist() == [
             [lea, "SENR", f"SENR/{lea}.txt", "empty_upload"]]
         assert res["calpads"].held([other]).empty
+        # the operator accepts the empty upload: the LEA's run goes through and its share is empty now
+        (small_home / "config" / "calpads_accept.csv").write_text(f"reporting_lea,record_type,file,note\n{lea},SENR,,ok\n")
+        assert materialize([*SOURCES, *ASSETS], selection=flow, partition_key=lea, resources=res,
+                           instance=instance).success
+        assert lea not in dict(tables()["registration_roster"])
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "cp1252", "utf-8-sig"])

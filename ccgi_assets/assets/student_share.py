@@ -54,6 +54,18 @@ def _optin_for_lea(lea: str, model: str, calpads: CalpadsShare, landing: Landing
     return _frame(lea, model, ssids), figures
 
 
+class HeldUpload(ValueError):
+    """The share did not apply an LEA's CALPADS upload (file names, record types and reasons only)."""
+
+    rule = "calpads_upload_held"
+
+    def __init__(self, lea: str, held: pd.DataFrame):
+        parts = "; ".join(f"{r.record_type} {r.file}: {r.reason} ({r.rows_before} rows before, {r.rows_now} now)"
+                          for r in held.itertuples())
+        super().__init__(f"CALPADS upload held ({parts}); the LEA's previous rows and exports stand until an "
+                         "operator accepts it in config/calpads_accept.csv")
+
+
 def _frame(lea: str, model: str, ssids: pd.Series) -> pd.DataFrame:
     df = pd.DataFrame({"reporting_lea": lea, "ssid": ssids.astype(str).to_numpy(), "participation_model": model})
     return c.validate(df, c.OptinStudent)
@@ -69,17 +81,24 @@ def optin_students(context: AssetExecutionContext, calpads: CalpadsShare, landin
     an LEA can share only its own students). ``statewide`` LEAs: every student whose most recent enrollment is
     an open one in the LEA, grades 6-12. An LEA with a list but no participation row is treated as opt_in.
     An unreadable list fails the LEA's run naming file and rule; the file stays where it is and the LEA's
-    previous rows stay as they were. Receivers: ``registration_roster``.
+    previous rows stay as they were. An LEA whose CALPADS upload the share holds (empty, or cutting its rows by
+    more than half: see docs/data_layout.md) stops here with the file, record type and reason named, and keeps
+    its previous rows and exports until an operator accepts the upload in ``config/calpads_accept.csv``.
+    Receivers: ``registration_roster``.
     """
-    calpads.prepare(["SENR"])
+    load = calpads.prepare(["SENR", "SINF", "SCSC"])
     models = participation.read()
-    frames, figures, failed = [], [], 0
     keys = context.partition_keys
+    held = calpads.held(list(keys))
+    frames, figures, failed = [], [], 0
     for lea in keys:
         model = models.get(lea, "opt_in")
         try:
+            mine = held[held["reporting_lea"] == lea]
+            if len(mine):
+                raise HeldUpload(lea, mine)
             df, fig = _optin_for_lea(lea, model, calpads, landing)
-        except OptinFileError as exc:
+        except (OptinFileError, HeldUpload) as exc:
             if len(keys) == 1:
                 raise Failure(description=f"LEA {lea}: {exc}", metadata={"rule": exc.rule}) from None
             # a single-run backfill keeps the other LEAs going and this LEA's previous rows as they were
@@ -98,7 +117,9 @@ def optin_students(context: AssetExecutionContext, calpads: CalpadsShare, landin
         "rejected_by_rule": MetadataValue.json(_sum([f["rejected"] for f in figures])),
         "students_removed_since_last_run": sum(f["removed"] for f in figures),
         "leas": len(keys),
-        "leas_with_unreadable_list": failed,
+        "leas_with_unreadable_list": failed - int(held["reporting_lea"].nunique()),
+        "leas_with_held_calpads_upload": int(held["reporting_lea"].nunique()),
+        "calpads_files_not_used": MetadataValue.json({rt: f.get("files_not_used", []) for rt, f in load.items()}),
     }
     if len(keys) == 1:
         meta["participation_model"] = models.get(keys[0], "opt_in")
