@@ -51,7 +51,7 @@ def _lay_out(root) -> None:
     _write(root, "cmp/more.csv", _cmp_csv(OTHER + "0200021", "CMP2"))
     _write(root, f"landing/optin/{LEA}/list_2025-09-01.csv", "SSID,name\n1000000001,x\n1000000002,y\n")
     _write(root, "config/lea_participation.csv", f"reporting_lea,model\n{LEA},opt_in\n{OTHER},statewide\n")
-    _write(root, f"platform/{LEA}/accounts.csv", "ssid,registered_at\n1000000001,2026-03-14T09:30:00\n")
+    _write(root, f"platform/{LEA}/accounts.csv", "ssid,local_student_id,birth_date,registered_at\n1000000001,L1,2008-05-01,2026-03-14T09:30:00\n")
 
 
 def _sources(root) -> dict:
@@ -106,7 +106,7 @@ def test_only_ascii_seven_digit_folders_are_leas_and_the_others_are_named(where,
     root = str(tmp_path) if where == "local" else memory_root
     for folder in (LEA, FULLWIDTH, "010001", "01000012", "lea_0100003", "Copy of 0100004"):
         _write(root, f"landing/optin/{folder}/list.csv", "SSID\n1000000001\n")
-        _write(root, f"platform/{folder}/accounts.csv", "ssid,registered_at\n1000000001,2026-03-14T09:30:00\n")
+        _write(root, f"platform/{folder}/accounts.csv", "ssid,local_student_id,birth_date,registered_at\n1000000001,L1,2008-05-01,2026-03-14T09:30:00\n")
     s = _sources(root)
     with caplog.at_level(logging.WARNING):
         assert list(s["landing"].lea_folders()) == [LEA]
@@ -131,7 +131,7 @@ def test_a_link_out_of_the_root_is_not_followed(tmp_path, caplog):
     home = tmp_path / "home"
     outside = tmp_path / "elsewhere"
     _write(str(outside), "0100009/list.csv", "SSID\n1000000009\n")
-    _write(str(outside), "0100009/accounts.csv", "ssid,registered_at\n1000000009,2026-03-14T09:30:00\n")
+    _write(str(outside), "0100009/accounts.csv", "ssid,local_student_id,birth_date,registered_at\n1000000009,L9,2008-05-01,2026-03-14T09:30:00\n")
     _write(str(outside), "stray.csv", "SSID\n1000000008\n")
     _lay_out(str(home))
     # a linked LEA folder in the landing zone and on the platform
