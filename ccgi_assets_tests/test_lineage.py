@@ -257,8 +257,11 @@ def test_opening_a_column_in_a_browser_highlights_its_path_in_the_graph(written)
         page = browser.new_page()
         page.goto((out / "lineage.html").as_uri())
         page.click('details[id="statewide_submissions.ssid"] summary')
+        # the details "toggle" event is dispatched after the click returns: wait for the highlight it draws
+        page.wait_for_selector('#graph .node.on[data-name="statewide_submissions"]', state="attached")
         edges = set(page.eval_on_selector_all("#graph .edge.on", "es => es.map(e => e.dataset.from + '>' + e.dataset.to)"))
         page.click('details[id="crse_courses.content_area"] summary')  # another column: the first one closes
+        page.wait_for_selector('#graph .node.on[data-name="calpads_crse"]', state="attached")
         nodes = set(page.eval_on_selector_all("#graph .node.on", "es => es.map(e => e.dataset.name)"))
         browser.close()
     assert edges == {"calpads_scsc>student_courses", "student_courses>statewide_submissions",
