@@ -6,6 +6,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
 from ccgi_assets import contracts as c
+from ccgi_assets.assets.contract_asset import contract_asset
 from ccgi_assets.assets.sources import calpads_crse, uc_cmp_list
 from ccgi_assets.courses import CRSE_SECTIONS_SQL, resolve_courses
 from ccgi_assets.matching_vocab import MATCH_STATUSES
@@ -15,11 +16,8 @@ GROUP = "course_catalog_share"
 
 
 @asset(
-    group_name=GROUP,
+    **contract_asset(c.CrseCourse, GROUP, partitioned=False),
     deps=[calpads_crse],
-    kinds={"pandas"},
-    metadata=c.asset_metadata(c.CrseCourse, partitioned=False),
-    tags={"data_class": "non_pii"},
 )
 def crse_courses(context: AssetExecutionContext, calpads: CalpadsShare) -> Output[pd.DataFrame]:
     """Every course CALPADS knows (school of delivery, year, local course ID), from CRSE section rows.
@@ -48,11 +46,8 @@ def crse_courses(context: AssetExecutionContext, calpads: CalpadsShare) -> Outpu
 
 
 @asset(
-    group_name=GROUP,
+    **contract_asset(c.CmpMatchResult, GROUP, partitioned=False),
     deps=[uc_cmp_list],
-    kinds={"pandas"},
-    metadata=c.asset_metadata(c.CmpMatchResult, partitioned=False),
-    tags={"data_class": "non_pii"},
 )
 def cmp_match_results(context: AssetExecutionContext, crse_courses: pd.DataFrame, cmp: CmpSource,
                       exports: ExportStore) -> Output[pd.DataFrame]:

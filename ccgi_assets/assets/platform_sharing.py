@@ -4,13 +4,13 @@
 import datetime as dt
 
 import pandas as pd
-from dagster import (AssetExecutionContext, BackfillPolicy, FreshnessPolicy, MetadataValue, Output, asset)
+from dagster import AssetExecutionContext, FreshnessPolicy, MetadataValue, Output, asset
 
 from ccgi_assets import contracts as c
 from ccgi_assets import platform as pf
+from ccgi_assets.assets.contract_asset import contract_asset
 from ccgi_assets.assets.sources import platform_activity, uc_cmp_list
 from ccgi_assets.contracts import SYSTEMS
-from ccgi_assets.partitions import lea_partitions
 from ccgi_assets.platform_files import Quarantine
 from resources import CmpSource, ExportStore, PlatformSource, ReportStore, Warehouse
 
@@ -23,10 +23,6 @@ def _by_lea(df: pd.DataFrame, keys: list[str]) -> dict[str, pd.DataFrame]:
     return {lea: groups.get(lea, df.iloc[0:0]) for lea in keys}
 
 
-def _meta(model, partitioned=True):
-    return c.asset_metadata(model, partitioned)
-
-
 def _left_out(context: AssetExecutionContext, q: Quarantine) -> dict:
     """Platform rows and files left out, named by file, line and rule (never a value): logged and as metadata."""
     for message in q.messages():
@@ -37,10 +33,7 @@ def _left_out(context: AssetExecutionContext, q: Quarantine) -> dict:
             "platform_problems": MetadataValue.json(q.summary())}
 
 
-@asset(
-    partitions_def=lea_partitions, backfill_policy=BackfillPolicy.single_run(), group_name=GROUP, kinds={"pandas"},
-    deps=[platform_activity], metadata=_meta(c.VerifiedAccount), tags={"data_class": "student_pii"},
-)
+@asset(**contract_asset(c.VerifiedAccount, GROUP), deps=[platform_activity])
 def verified_accounts(context: AssetExecutionContext, registration_roster: pd.DataFrame, platform: PlatformSource,
                       warehouse: Warehouse) -> Output[pd.DataFrame]:
     """Registration as a real step (seed 2a step 4 / 2b step 3): the accounts in ``platform/<lea>/accounts.csv``
@@ -74,10 +67,7 @@ def verified_accounts(context: AssetExecutionContext, registration_roster: pd.Da
     })
 
 
-@asset(
-    partitions_def=lea_partitions, backfill_policy=BackfillPolicy.single_run(), group_name=GROUP, kinds={"pandas"},
-    deps=[platform_activity], metadata=_meta(c.StatewideSubmission), tags={"data_class": "student_pii"},
-)
+@asset(**contract_asset(c.StatewideSubmission, GROUP), deps=[platform_activity])
 def statewide_submissions(context: AssetExecutionContext, registration_roster: pd.DataFrame,
                           student_courses: pd.DataFrame, verified_accounts: pd.DataFrame, platform: PlatformSource,
                           exports: ExportStore, warehouse: Warehouse) -> Output[pd.DataFrame]:
@@ -126,8 +116,7 @@ def statewide_submissions(context: AssetExecutionContext, registration_roster: p
     })
 
 
-@asset(group_name=GROUP, kinds={"pandas"}, deps=[platform_activity], metadata=_meta(c.CdeExtractRow, False),
-       tags={"data_class": "student_pii"})
+@asset(**contract_asset(c.CdeExtractRow, GROUP, partitioned=False), deps=[platform_activity])
 def cde_extract(context: AssetExecutionContext, registration_roster: pd.DataFrame,
                 verified_accounts: pd.DataFrame, platform: PlatformSource, exports: ExportStore,
                 warehouse: Warehouse) -> Output[pd.DataFrame]:
@@ -169,8 +158,7 @@ def cde_extract(context: AssetExecutionContext, registration_roster: pd.DataFram
 
 
 @asset(
-    partitions_def=lea_partitions, backfill_policy=BackfillPolicy.single_run(), group_name=GROUP, kinds={"html"},
-    deps=[platform_activity, uc_cmp_list], metadata=_meta(c.LeaReportFigure), tags={"data_class": "aggregate"},
+    **contract_asset(c.LeaReportFigure, GROUP, kind="html"), deps=[platform_activity, uc_cmp_list],
     freshness_policy=FreshnessPolicy.time_window(fail_window=dt.timedelta(days=8), warn_window=dt.timedelta(days=2)),
 )
 def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame, crse_courses: pd.DataFrame,

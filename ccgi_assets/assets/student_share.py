@@ -7,29 +7,16 @@ metadata counts those removals. Metadata holds counts only.
 
 
 import pandas as pd
-from dagster import AssetExecutionContext, BackfillPolicy, Failure, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, Failure, MetadataValue, Output, asset
 
 from ccgi_assets import contracts as c
 from ccgi_assets import students as st
+from ccgi_assets.assets.contract_asset import contract_asset
 from ccgi_assets.assets.sources import calpads_scsc, calpads_senr, calpads_sinf, lea_participation, optin_landing
 from ccgi_assets.optin import OptinFileError, read_optin_list
-from ccgi_assets.partitions import lea_partitions
 from resources import CalpadsShare, ExportStore, LandingZone, ParticipationConfig, Warehouse
 
 GROUP = "student_share"
-PARTITIONED = dict(
-    partitions_def=lea_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
-    group_name=GROUP,
-    kinds={"pandas"},
-    tags={"data_class": "student_pii"},
-)
-
-
-def _meta(model):
-    return c.asset_metadata(model, partitioned=True)
-
-
 def _sum(dicts: list[dict[str, int]]) -> dict[str, int]:
     out: dict[str, int] = {}
     for d in dicts:
@@ -71,7 +58,7 @@ def _frame(lea: str, model: str, ssids: pd.Series) -> pd.DataFrame:
     return c.validate(df, c.OptinStudent)
 
 
-@asset(deps=[optin_landing, lea_participation, calpads_senr], metadata=_meta(c.OptinStudent), **PARTITIONED)
+@asset(deps=[optin_landing, lea_participation, calpads_senr], **contract_asset(c.OptinStudent, GROUP))
 def optin_students(context: AssetExecutionContext, calpads: CalpadsShare, landing: LandingZone,
                    participation: ParticipationConfig, warehouse: Warehouse) -> Output[pd.DataFrame]:
     """The students an LEA shares (seed 2a step 2 / 2b step 2).
@@ -153,7 +140,7 @@ def withdraw(lea: str, gone: set[str], warehouse: Warehouse, exports: ExportStor
     return {k: int(v) for k, v in removed.items() if v}
 
 
-@asset(deps=[calpads_senr, calpads_sinf], metadata=_meta(c.RegistrationRoster), **PARTITIONED)
+@asset(deps=[calpads_senr, calpads_sinf], **contract_asset(c.RegistrationRoster, GROUP))
 def registration_roster(context: AssetExecutionContext, optin_students: pd.DataFrame, calpads: CalpadsShare,
                         warehouse: Warehouse, exports: ExportStore) -> Output[pd.DataFrame]:
     """What CaliforniaColleges.edu needs to verify a registration (seed 2a step 3 / 2b step 2): SSID, local
@@ -189,7 +176,7 @@ def registration_roster(context: AssetExecutionContext, optin_students: pd.DataF
     })
 
 
-@asset(deps=[calpads_scsc], metadata=_meta(c.StudentCourse), **PARTITIONED)
+@asset(deps=[calpads_scsc], **contract_asset(c.StudentCourse, GROUP))
 def student_courses(context: AssetExecutionContext, registration_roster: pd.DataFrame, crse_courses: pd.DataFrame,
                     calpads: CalpadsShare, warehouse: Warehouse) -> Output[pd.DataFrame]:
     """Course records of roster students (seed 2a step 5 / 2b step 4): course name, local course ID, state
