@@ -38,8 +38,8 @@ OUTPUTS = ("warehouse.duckdb", "warehouse.duckdb.wal", "warehouse.duckdb.tmp", "
 COUNTS = """
 import duckdb, json, sys
 con = duckdb.connect(sys.argv[1], read_only=True)
-print(json.dumps({t: con.execute(f"SELECT count(*) FROM ccgi.{t}").fetchone()[0]
-                  for t in ("registration_roster", "student_courses")}))
+print(json.dumps({name: con.execute(f"SELECT count(*) FROM ccgi.{t}").fetchone()[0]
+                  for name, t in (("roster", "registration_roster"), ("student_courses", "student_courses"))}))
 """
 LARGEST = """
 import duckdb, json, sys
@@ -146,7 +146,7 @@ def main() -> None:
                                            min(r["result"]["read_s"] for r in base), 2)))
         figures.append(benchlib.figure(f"run.{tag}", f"`ccgi run`, {students:,} students / {leas} LEAs", ours,
                                        baseline=f"floor.{tag}", rows=ours[0]["rows"]["student_courses"],
-                                       same_rows_as_floor=same, roster_rows=ours[0]["rows"]["registration_roster"]))
+                                       same_rows_as_floor=same, roster_rows=ours[0]["rows"]["roster"]))
         growth.append((students, figures[-1]["median"], figures[-1]["peak_rss_mib"],
                        figures[-2]["median"], figures[-2]["peak_rss_mib"]))
         if students == args.key:

@@ -33,8 +33,6 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ccgi_assets.calpads import layout  # noqa: E402  (field positions only)
-
 COLUMNS = {
     "SENR": ["transaction_type_code", "reporting_lea", "school_of_attendance", "ssid", "local_student_id",
              "grade_level_code", "enrollment_start_date", "enrollment_exit_date", "enrollment_status_code"],
@@ -53,6 +51,8 @@ LINES = ("delim=chr(1), quote='', escape='', header=false, auto_detect=false, st
 
 
 def read_sql(home: Path, rt: str) -> str:
+    from ccgi_assets.calpads import layout  # field positions only (imported here: a one-LEA rebuild needs none)
+
     fields = layout(rt)
     pos = {f.name: i for i, f in enumerate(fields, start=1)}
     dates = [i for i, f in enumerate(fields, start=1) if f.type == "DT"]
