@@ -140,7 +140,7 @@ def cmd_run(args) -> int:
     lock = runs.WriterLock(home, home / "warehouse.duckdb") if runs.writes_local_warehouse() else None
     if lock is not None:
         try:
-            lock.acquire(run_id, "ccgi run", wait=not args.no_wait, on_wait=lambda line: print(line, flush=True))
+            lock.acquire(run_id, "ccgi run", wait=not getattr(args, "no_wait", False), on_wait=lambda line: print(line, flush=True))
         except runs.WarehouseBusy as busy:
             print(f"ccgi run: not started: {busy} (--no-wait; exit {runs.EXIT_BUSY})", file=sys.stderr)
             return runs.EXIT_BUSY

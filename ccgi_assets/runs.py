@@ -331,7 +331,9 @@ def lea_outcomes(events, leas: list[str], partitioned: list[str]) -> dict[str, s
         if missing:
             out[lea] = f"stopped before {missing[0]} (see the run's log)"
         elif lea in kept:
-            out[lea] = f"its inputs were not taken in (rule {kept[lea]}); its previous rows and exports stand"
+            what = "its CALPADS upload is held" if kept[lea] == "calpads_upload_held" \
+                else f"its opt-in list could not be read (rule {kept[lea]})"
+            out[lea] = f"{what}; its previous rows and exports stand"
         else:
             out[lea] = None
     return out
