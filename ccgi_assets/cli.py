@@ -140,7 +140,8 @@ def cmd_run(args) -> int:
     lock = runs.WriterLock(home, home / "warehouse.duckdb") if runs.writes_local_warehouse() else None
     if lock is not None:
         try:
-            lock.acquire(run_id, "ccgi run", wait=not getattr(args, "no_wait", False), on_wait=lambda line: print(line, flush=True))
+            lock.acquire(run_id, "ccgi run", wait=not getattr(args, "no_wait", False),
+                         on_wait=lambda line: print(line, flush=True))
         except runs.WarehouseBusy as busy:
             print(f"ccgi run: not started: {busy} (--no-wait; exit {runs.EXIT_BUSY})", file=sys.stderr)
             return runs.EXIT_BUSY
@@ -175,8 +176,8 @@ def _run_all(home: Path, dagster_home: Path, instance, run_id: str, lock) -> int
     job = defs.resolve_implicit_global_asset_job_def()
 
     t0 = time.perf_counter()
-    print(f"materializing every asset for {len(leas)} LEAs in {'one run' if len(ranges) == 1 else f'{len(ranges)} runs'}"
-          f" (Dagster home: {dagster_home})", flush=True)
+    how = "one run" if len(ranges) == 1 else f"{len(ranges)} runs"
+    print(f"materializing every asset for {len(leas)} LEAs in {how} (Dagster home: {dagster_home})", flush=True)
     outcomes: dict[str, tuple[str | None, str]] = {}  # label -> (reason it failed or None, run id)
     for i, rng in enumerate(ranges):
         names = (CATALOG_ASSETS if i == 0 else []) + (LEA_ASSETS if rng else []) \
