@@ -132,10 +132,6 @@ def cmd_run(args) -> int:
 
     from ccgi_assets import runs
 
-    instance = DagsterInstance.get()
-    for line in runs.recover_dead_runs(instance):
-        print(f"recovered: {line}", flush=True)
-
     run_id = make_new_run_id()
     lock = runs.WriterLock(home, home / "warehouse.duckdb") if runs.writes_local_warehouse() else None
     if lock is not None:
@@ -146,6 +142,10 @@ def cmd_run(args) -> int:
             print(f"ccgi run: not started: {busy} (--no-wait; exit {runs.EXIT_BUSY})", file=sys.stderr)
             return runs.EXIT_BUSY
     try:
+        # the instance is opened under the lock: two first runs on a new Dagster home do not race to create it
+        instance = DagsterInstance.get()
+        for line in runs.recover_dead_runs(instance):
+            print(f"recovered: {line}", flush=True)
         return _run_all(home, dagster_home, instance, run_id, lock)
     finally:
         if lock is not None:
