@@ -469,7 +469,7 @@ def render_lea_report(lea: str, match_results: pd.DataFrame, unmatched_cmp: pd.D
         "courses_matched": int(total["matched"]), "courses_need_action": int(len(na)),
         "courses_by_status": {s: int(total[s]) for s in MATCH_STATUSES},
         "cmp_courses_not_matched": int(len(cmp_missing)),
-        "has_students": bool(len(act)) and (lea_figure("roster_students")[0] or 0) > 0,
+        "has_students": lea_figure("roster_students")[1] or (lea_figure("roster_students")[0] or 0) > 0,
         "students": {m: lea_figure(m) for m in ("roster_students", "registered_students", "registered_percent",
                                                  "applied_uc_students", "applied_csu_students",
                                                  "applied_ccc_students", "students_with_activity")},
@@ -542,7 +542,7 @@ def _headline(head: dict) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- the Markdown summary (Dagster UI)
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
 
 
 def _md(text) -> str:
