@@ -501,3 +501,51 @@ def test_a_course_name_a_spreadsheet_would_run_as_a_formula_is_defused_in_the_cs
     names = [r["course_name"] for r in rows]
     assert "'=HYPERLINK(\"http://x\",\"click\")" in names
     assert not any(n.startswith("=") for n in names)
+
+
+# --------------------------------------------------------------------------- through Dagster: the asset's metadata
+def test_each_leas_materialization_carries_its_own_summary_with_names_and_where_the_report_is(small_home):
+    from dagster import instance_for_test, materialize
+
+    from ccgi_assets.assets import ASSETS, SOURCES
+    from ccgi_assets.partitions import lea_partitions
+    from resources import local_resources
+
+    part = pd.read_csv(small_home / "config" / "lea_participation.csv", dtype=str)
+    leas = sorted(part["reporting_lea"])[:2]
+    lea_names = dict(zip(part["reporting_lea"], part["lea_name"]))
+    cmp = pd.read_csv(next((small_home / "cmp").glob("*.csv")), dtype=str)
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions(lea_partitions.name, leas)
+        resources = local_resources(small_home)
+        materialize([*SOURCES, *ASSETS], selection=["crse_courses", "cmp_match_results"], resources=resources,
+                    instance=instance)
+        result = materialize([*SOURCES, *ASSETS], resources=resources, instance=instance,
+                             selection=["optin_students", "registration_roster", "student_courses", "verified_accounts",
+                                        "lea_reports"],
+                             tags={"dagster/asset_partition_range_start": leas[0],
+                                   "dagster/asset_partition_range_end": leas[1]})  # one run for both LEAs
+        assert result.success
+        events = {ev.partition: ev.step_materialization_data.materialization.metadata
+                  for ev in result.get_asset_materialization_events() if ev.asset_key.path[-1] == "lea_reports"}
+    import duckdb
+
+    con = duckdb.connect(str(small_home / "warehouse.duckdb"), read_only=True)
+    roster = con.execute("SELECT ssid, legal_last_name FROM ccgi.registration_roster").df()
+    con.close()
+    assert sorted(events) == leas
+    for lea, meta in events.items():
+        md = meta["summary"].value  # MetadataValue.md
+        assert type(meta["summary"]).__name__ == "MarkdownMetadataValue"
+        assert md.startswith(f"### {lea_names[lea]} (LEA {lea})") and "| Courses that need action |" in md
+        school = cmp.loc[cmp["cds_code"].str[:7] == lea, "school_name"].iloc[0]
+        assert school in md  # a school name from the CMP list beside its code
+        report = small_home / "reports" / lea / "index.html"
+        assert meta["report"].value == str(report) and report.exists()
+        assert f"`{report.as_uri()}`" in md and lea_names[lea] in report.read_text(encoding="utf-8")
+        assert meta["lea_name"].value == lea_names[lea] and meta["courses_need_action"].value >= 0
+        other = next(x for x in leas if x != lea)
+        assert f"LEA {other}" not in md  # each partition its own summary
+    text = " ".join(str(m.value) for meta in events.values() for m in meta.values())
+    assert len(roster) and not any(s in text for s in roster["ssid"])
+    assert not any(f" {n} " in text for n in roster["legal_last_name"].dropna() if len(n) >= 6)
