@@ -362,9 +362,9 @@ def render_lea_report(lea: str, match_results: pd.DataFrame, unmatched_cmp: pd.D
     na["_st"] = na["match_status"].map({s: i for i, s in enumerate(NEEDS_ACTION)}).fillna(len(NEEDS_ACTION))
     na = na.sort_values(["school_code", "_st", "academic_year", "local_course_id"], kind="stable")
     # a course that matched nothing keeps its closest CMP course only when that one is plausible
-    far = na["cmp_course_id"].isna() & (na["match_status"] == "not_on_cmp") & (na["score"] < CANDIDATE_MIN_SCORE)
+    na["_far"] = na["cmp_course_id"].isna() & (na["match_status"] == "not_on_cmp") & (na["score"] < CANDIDATE_MIN_SCORE)
     for col in ("candidate_cmp_course_id", "cmp_course_title", "cmp_subject_area"):
-        na[col] = na[col].astype("object").where(~far, None)
+        na[col] = na[col].astype("object").where(~na["_far"], None)
     na["school_name"] = na["school_code"].map(names.school)
     na["reason_text"] = na["reason"].map(reason_text)
     na["cmp_subject_area_name"] = na["cmp_subject_area"].map(lambda a: AG_AREAS.get(str(a), "") if not _blank(a) else "")
@@ -382,9 +382,9 @@ def render_lea_report(lea: str, match_results: pd.DataFrame, unmatched_cmp: pd.D
         row.update(
             id=row_id, status_label=STATUS_TEXT.get(row["match_status"], (row["match_status"], ""))[0],
             school_label=names.school_label(row["school_code"]), score_text=f"{float(r['score']):.1f}",
-            area_text=area_text(row["cmp_subject_area"]), shown_id=shown_id,
-            is_candidate=not row["cmp_course_id"], far=bool(not row["cmp_course_id"] and r["match_status"] == "not_on_cmp"
-                                                            and float(r["score"]) < CANDIDATE_MIN_SCORE),
+            area_text=area_text(row["cmp_subject_area"]), shown_id=shown_id, far=bool(r["_far"]),
+            # a CMP course that is not the match: the closest one, or one of those tied
+            candidate_label="" if row["cmp_course_id"] else ("tied:" if r["match_status"] == "ambiguous" else "closest:"),
             link=cmp_anchor.get((row["school_code"], shown_id), "") if shown_id else "")
         needs_action.append(row)
         for other in (shown_id, "" if _blank(r.get("runner_up_cmp_course_id")) else str(r["runner_up_cmp_course_id"])):

@@ -294,6 +294,10 @@ def test_course_match_section_lists_counts_and_the_courses_that_need_action(samp
 def test_course_names_are_escaped(sample):
     *_, report = sample
     assert "<script>alert('x')</script>" not in report.html
+    _, matches, unmatched, figures, _ = sample
+    evil = render_lea_report(LEA, matches, unmatched, figures, WHEN, lea_name="</title><script>alert(2)</script>",
+                             school_names={"0100011": "</script><script>alert(1)</script>"}).html
+    assert "<script>alert(" not in evil  # a name cannot close the page's tags or plotly's script
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in report.html
     assert "Physics &lt;Honors&gt;" in report.html
 
