@@ -174,7 +174,8 @@ def registration_roster(context: AssetExecutionContext, optin_students: pd.DataF
         "students_without_current_sinf": int(out["birth_date"].isna().sum()),
         "students_removed_since_last_run": removed,
         "rows_withdrawn_from_shares": MetadataValue.json(withdrawn),
-        "by_grade": MetadataValue.json({str(k): int(grades[k]) for k in sorted(grades.index, key=st.grade_order)}),
+        # "grade 06", not "06": the UI's JSON view puts integer-like keys ("10") before others ("06")
+        "by_grade": MetadataValue.json({f"grade {k}": int(grades[k]) for k in sorted(grades.index, key=st.grade_order)}),
     })
 
 
