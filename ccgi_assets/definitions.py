@@ -5,10 +5,11 @@ Flows (asset groups): ``course_catalog_share`` (seed Diagram 1), ``student_share
 ``$CCGI_TARGET``: the embedded DuckDB warehouse under ``$CCGI_HOME`` (default) or Snowflake.
 """
 
-from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster import AssetSelection, Definitions, define_asset_job
 
 from ccgi_assets.assets import ASSETS, SOURCES
 from ccgi_assets.partitions import lea_partitions
+from ccgi_assets.runs import one_writer_executor
 from resources import build_resources
 from sensors import course_catalog_sensor, optin_list_sensor, platform_activity_sensor
 
@@ -30,6 +31,7 @@ defs = Definitions(
     jobs=[course_catalog_job, lea_student_flow_job, cde_extract_job],
     sensors=[course_catalog_sensor, optin_list_sensor, platform_activity_sensor],
     resources=build_resources(),
-    # The embedded DuckDB warehouse is one file with one writer: steps run in one process, one after another.
-    executor=in_process_executor,
+    # The embedded DuckDB warehouse is one file with one writer: steps run in one process, one after another,
+    # holding the warehouse's writer lock (ccgi_assets/runs.py), which `ccgi run` takes too.
+    executor=one_writer_executor,
 )

@@ -1682,6 +1682,19 @@ def _clean(out: Path) -> None:
         cfg.unlink()
 
 
+def _lea_names(S: _State) -> list[str]:
+    """A district name per LEA from its city (already drawn, so no other value changes): the first LEA of a city is
+    its Unified School District, the next ones other kinds, then numbered."""
+    kinds = ["Unified School District", "Union High School District", "Elementary School District"]
+    seen: dict[str, int] = {}
+    out = []
+    for c in S.lea_city:
+        city = _CITIES[int(c)][0]
+        k = seen[city] = seen.get(city, -1) + 1
+        out.append(f"{city} {kinds[k]}" if k < len(kinds) else f"{city} School District No. {k - len(kinds) + 2}")
+    return out
+
+
 def generate(out: Path, students: int, leas: int, seed: int, academic_year: str = "2025-2026", *,
              targets: GenerateTargets | None = None, clean: bool = True,
              progress: Callable[[str], None] | None = None) -> GenerateSummary:
@@ -1773,7 +1786,8 @@ def generate(out: Path, students: int, leas: int, seed: int, academic_year: str 
     cmp_df = cmp_df[CMP_COLUMNS]
     _write_csv(out / "cmp" / f"cmp_{academic_year}.csv", cmp_df)
     rows["CMP"], files["CMP"] = len(cmp_df), 1
-    cfg = pd.DataFrame({"reporting_lea": S.lea_code, "model": np.where(S.lea_opt_in, "opt_in", "statewide")})
+    cfg = pd.DataFrame({"reporting_lea": S.lea_code, "model": np.where(S.lea_opt_in, "opt_in", "statewide"),
+                        "lea_name": _lea_names(S)})
     _write_csv(out / "config" / "lea_participation.csv", cfg)
     rows["CONFIG"], files["CONFIG"] = len(cfg), 1
     summary.rows, summary.files, summary.dirty_rows = rows, files, dirty_rows

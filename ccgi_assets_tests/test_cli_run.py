@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,8 @@ from ccgi_assets_tests.conftest import SMALL
 BIN = Path(sys.executable).parent
 ASSETS = ["crse_courses", "cmp_match_results", "optin_students", "registration_roster", "student_courses",
           "verified_accounts", "statewide_submissions", "cde_extract", "lea_reports"]
+LEA_ASSETS = ["optin_students", "registration_roster", "student_courses", "verified_accounts", "statewide_submissions",
+              "lea_reports"]
 
 
 def test_ccgi_run_materializes_every_asset_for_every_lea(tmp_path):
@@ -48,10 +51,18 @@ def test_ccgi_run_materializes_every_asset_for_every_lea(tmp_path):
         long_names = {n for n in names if n and len(n) >= 6}
         assert not any(f">{n}<" in text or f",{n}," in text for n in long_names)
 
-    # the runs are recorded in DAGSTER_HOME, so the UI shows them
-    from dagster import DagsterInstance
+    # one run, recorded in DAGSTER_HOME (the UI shows it), materialized every asset and every LEA's partitions
+    from dagster import AssetKey, DagsterInstance, DagsterRunStatus
     with DagsterInstance.from_config(str(dh)) as instance:
-        assert len(instance.get_runs()) == len(leas) + 2
+        runs = instance.get_runs()
+        assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS]
+        assert runs[0].tags["ccgi/trigger"] == "ccgi_run"
+        for name in ASSETS:
+            records = instance.fetch_materializations(AssetKey(name), limit=1000).records
+            assert {r.run_id for r in records} == {runs[0].run_id}, name
+            if name in LEA_ASSETS:
+                assert sorted(r.partition_key for r in records) == leas, name
+    assert run.stdout.count(f"(run {runs[0].run_id[:8]})") == len(leas) + 2  # catalog, each LEA, CDE extract
 
 
 def expected_exports(home, con) -> tuple[dict[tuple[str, str], set[str]], set[str]]:
@@ -127,3 +138,37 @@ def test_ccgi_run_exports_only_verified_rostered_consenting_students_file_by_fil
     assert sum(len(v) for v in files.values()) > 0
     cde = set(pd.read_csv(home / "exports" / "cde" / "cde_extract.csv", dtype=str)["ssid"])
     assert cde == verified and len(cde) > 0
+
+
+def test_ccgi_run_an_lea_whose_list_cannot_be_read_fails_alone_in_the_one_run(small_home, tmp_path):
+    """One run for every LEA, and one LEA's unreadable list stops that LEA only: the others are shared, the
+    summary names the LEA and the rule (no value), and the exit code says something failed."""
+    dh = tmp_path / "dagster_home"
+    env = {**os.environ, "CCGI_HOME": str(small_home), "DAGSTER_HOME": str(dh)}
+    models = pd.read_csv(small_home / "config" / "lea_participation.csv", dtype=str)
+    leas = sorted(models["reporting_lea"])
+    bad = sorted(models.loc[models["model"] == "opt_in", "reporting_lea"])[0]
+    broken = small_home / "landing" / "optin" / bad / "optin_newest.csv"
+    broken.write_text("name,grade\nsomeone,9\n")  # no SSID column
+    later = time.time() + 60
+    os.utime(broken, (later, later))
+
+    run = subprocess.run([str(BIN / "ccgi"), "run"], env=env, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
+    lines = {ln.split()[1]: ln for ln in run.stdout.splitlines() if ln.strip().startswith("LEA ")}
+    assert sorted(lines) == leas
+    assert "FAILED" in lines[bad] and "no_ssid_column" in lines[bad] and "someone" not in run.stdout
+    assert all(" ok " in ln for lea, ln in lines.items() if lea != bad)
+    assert "course catalog share" in run.stdout and "CDE extract" in run.stdout
+
+    con = duckdb.connect(str(small_home / "warehouse.duckdb"), read_only=True)
+    try:
+        for table in ("optin_students", "registration_roster", "student_courses"):
+            have = {r[0] for r in con.execute(f"SELECT DISTINCT reporting_lea FROM ccgi.{table}").fetchall()}
+            assert have == set(leas) - {bad}, table  # a first run: the failing LEA had no rows to keep
+        assert con.execute("SELECT count(*) FROM ccgi.cde_extract").fetchone()[0] > 0
+    finally:
+        con.close()
+    from dagster import DagsterInstance
+    with DagsterInstance.from_config(str(dh)) as instance:
+        assert len(instance.get_runs()) == 1

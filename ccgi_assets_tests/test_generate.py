@@ -86,7 +86,8 @@ def test_writes_the_ccgi_home_layout(state):
         assert sorted(p.stem for p in (root / "share" / rt).glob("*.txt")) == sorted(s.leas)
     assert (root / "cmp" / "cmp_2025-2026.csv").is_file()
     cfg = pd.read_csv(root / "config" / "lea_participation.csv", dtype=str)
-    assert list(cfg.columns) == ["reporting_lea", "model"]
+    assert list(cfg.columns) == ["reporting_lea", "model", "lea_name"]
+    assert cfg["lea_name"].str.contains("School District").all() and cfg["lea_name"].is_unique  # a name a person knows
     assert dict(zip(cfg.reporting_lea, cfg.model)) == {
         **{c: "opt_in" for c in s.opt_in_leas}, **{c: "statewide" for c in s.statewide_leas}}
     assert s.opt_in_leas and s.statewide_leas

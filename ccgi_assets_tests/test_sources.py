@@ -193,3 +193,17 @@ def test_a_utf16_cmp_export_and_opt_in_list_are_read(tmp_path):
     p = tmp_path / "list.csv"
     p.write_bytes("SSID\r\n1000000001\r\n".encode("utf-16"))
     assert list(read_optin_list(p).ssids) == ["1000000001"]
+
+
+def test_participation_names_are_optional_and_a_bad_name_is_left_out_not_fatal(tmp_path, caplog):
+    p = tmp_path / "lea_participation.csv"
+    p.write_text(f"reporting_lea,model\n{LEA},opt_in\n{OTHER},statewide\n", encoding="utf-8")
+    cfg = ParticipationConfig(path=str(p))
+    assert cfg.names() == {} and cfg.read() == {LEA: "opt_in", OTHER: "statewide"}  # no column: codes only
+    p.write_text(f"reporting_lea,model,lea_name\n{LEA},opt_in,\"  Sample   Unified\n School District \"\n"
+                 f"{OTHER},statewide,\"Bad\x1bName\"\n0300003,opt_in,\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        assert cfg.names() == {LEA: "Sample Unified School District"}  # blanks collapsed; no name: code only
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert "lea_name left out" in warned and "control characters" in warned and "Bad" not in warned
+    assert cfg.read() == {LEA: "opt_in", OTHER: "statewide", "0300003": "opt_in"}  # sharing is not held up

@@ -91,10 +91,13 @@ def test_step2_to_5_an_opt_in_lea_shares_its_listed_students_and_their_courses(f
 def test_statewide_lea_shares_every_enrolled_student_in_grades_6_to_12(flow):
     home, instance, leas = flow
     lea = leas["statewide"][0]
-    run_lea(home, instance, lea)
+    result = run_lea(home, instance, lea)
     roster = table(home, "registration_roster", lea)
     assert len(roster) > 0
     assert set(roster["grade_level_code"]) <= {"06", "07", "08", "09", "10", "11", "12"}
+    # grades in school order, under keys the UI's JSON view keeps in that order ("10" would jump ahead of "06")
+    by_grade = materialization_metadata(result, "registration_roster")["by_grade"].value
+    assert list(by_grade) == [f"grade {g}" for g in sorted(set(roster["grade_level_code"]))]
     assert (table(home, "optin_students", lea)["participation_model"] == "statewide").all()
 
 

@@ -25,6 +25,8 @@ __all__ = [
 
 def local_resources(home: Path) -> dict:
     """The embedded default: files under ``home`` and a DuckDB warehouse file, no server, no credentials."""
+    import os
+
     from resources.io_managers import ContractDuckDBPandasIOManager
 
     home = Path(home)
@@ -37,7 +39,7 @@ def local_resources(home: Path) -> dict:
         "participation": ParticipationConfig(path=str(home / "config" / "lea_participation.csv")),
         "platform": PlatformSource(root=str(home / "platform")),
         "exports": LocalExportStore(root=str(home / "exports")),
-        "reports": ReportStore(root=str(home / "reports")),
+        "reports": ReportStore(root=str(home / "reports"), public_url=os.environ.get("CCGI_REPORTS_PUBLIC_URL", "")),
         "warehouse": DuckDBWarehouse(database=str(warehouse_path(home))),
     }
 
@@ -62,7 +64,8 @@ def snowflake_resources(home: Path) -> dict:
                                                                  str(home / "config" / "lea_participation.csv"))),
         "platform": PlatformSource(root=os.environ.get("CCGI_PLATFORM_URL", str(home / "platform"))),
         "exports": SnowflakeExportStore(database=EnvVar("SNOWFLAKE_DATABASE"), **creds),
-        "reports": ReportStore(root=os.environ.get("CCGI_REPORTS_URL", str(home / "reports"))),
+        "reports": ReportStore(root=os.environ.get("CCGI_REPORTS_URL", str(home / "reports")),
+                               public_url=os.environ.get("CCGI_REPORTS_PUBLIC_URL", "")),
         "warehouse": SnowflakeWarehouse(database=EnvVar("SNOWFLAKE_DATABASE"), **creds),
     }
 

@@ -112,9 +112,15 @@ def _delete_ssids(store: SnowflakeConnected, table: str, ssids: list[str], where
 
 
 class ReportStore(ConfigurableResource):
-    """Where LEA reports are written: ``<root>/<lea>/`` (a folder locally, an object-storage URL in production)."""
+    """Where LEA reports are written: ``<root>/<lea>/`` (a folder locally, an object-storage URL in production).
+
+    ``public_url``: the web address ``root`` is served at (a bucket website, a CDN, ``python -m http.server``), so
+    that the asset's metadata links to ``<public_url>/<lea>/index.html``; without it a report in an ``http(s)`` root
+    is linked as written, and any other (a local folder, ``s3://``) is named with how to open it.
+    """
 
     root: str
+    public_url: str = ""
 
     def write(self, lea: str, name: str, content: str | bytes) -> str:
         from upath import UPath
@@ -127,3 +133,13 @@ class ReportStore(ConfigurableResource):
         else:
             p.write_text(content, encoding="utf-8")
         return str(p)
+
+    def link(self, lea: str, name: str) -> str | None:
+        """A URL a browser opens for a written file, or None (see the class)."""
+        from urllib.parse import quote
+
+        if self.public_url:
+            return f"{self.public_url.rstrip('/')}/{quote(lea)}/{quote(name)}"
+        if self.root.startswith(("http://", "https://")):
+            return f"{self.root.rstrip('/')}/{quote(lea)}/{quote(name)}"
+        return None

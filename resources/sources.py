@@ -20,6 +20,8 @@ from ccgi_assets.platform_files import PLATFORM_KINDS, Quarantine, read_platform
 
 #: an LEA folder's name: a 7-digit reporting LEA code, ASCII digits only (``str.isdigit`` would take "０１２…")
 LEA_CODE = re.compile(r"[0-9]{7}", re.ASCII)
+#: the longest LEA name the participation file may give (real names are under 100 characters)
+LEA_NAME_MAX = 120
 
 
 def is_lea_code(name: str) -> bool:
@@ -147,26 +149,54 @@ class CmpSource(ConfigurableResource):
 
 
 class ParticipationConfig(ConfigurableResource):
-    """``lea_participation.csv``: ``reporting_lea,model`` with model ``opt_in`` or ``statewide``."""
+    """``lea_participation.csv``: ``reporting_lea,model[,lea_name]`` with model ``opt_in`` or ``statewide`` and an
+    optional LEA name for people (reports, asset metadata); the code stays the key everywhere."""
 
     path: str
 
-    def read(self) -> dict[str, str]:
+    def _rows(self) -> list[tuple[int, str, str, str]]:
+        """(line, code, model, name) per row, code and model checked; a missing file is no row. Errors name file,
+        line and rule."""
         p = _path(self.path)
         if not p.exists():
-            return {}
+            return []
         df = pd.read_csv(io.StringIO(p.read_text(encoding="utf-8-sig")), dtype=str, keep_default_na=False)
         df.columns = [c.strip().lower() for c in df.columns]
         missing = {"reporting_lea", "model"} - set(df.columns)
         if missing:
             raise ValueError(f"{self.path}: participation file lacks column(s) {', '.join(sorted(missing))}")
-        out: dict[str, str] = {}
-        for i, (lea, model) in enumerate(zip(df["reporting_lea"].str.strip(), df["model"].str.strip().str.lower()), 2):
+        names = df["lea_name"] if "lea_name" in df.columns else pd.Series("", index=df.index)
+        out = []
+        for i, (lea, model, name) in enumerate(zip(df["reporting_lea"].str.strip(), df["model"].str.strip().str.lower(),
+                                                   names.fillna("")), 2):
             if not is_lea_code(lea):
                 raise ValueError(f"{self.path}, line {i}: reporting_lea is not a 7-digit LEA code")
             if model not in ("opt_in", "statewide"):
                 raise ValueError(f"{self.path}, line {i}: model must be opt_in or statewide")
-            out[lea] = model
+            out.append((i, lea, model, str(name)))
+        return out
+
+    def read(self) -> dict[str, str]:
+        """LEA code -> participation model."""
+        return {lea: model for _, lea, model, _ in self._rows()}
+
+    def names(self) -> dict[str, str]:
+        """LEA code -> LEA name, for the LEAs whose row gives one (no ``lea_name`` column: no names). Blanks and
+        line breaks collapse to one space. A name is for people only, so a bad one (control characters, longer
+        than ``LEA_NAME_MAX``) is left out with a warning naming file, line and rule; sharing goes on."""
+        out, bad = {}, []
+        for i, lea, _, name in self._rows():
+            name = " ".join(name.split())
+            if not name:
+                continue
+            if len(name) > LEA_NAME_MAX:
+                bad.append(f"line {i} (longer than {LEA_NAME_MAX} characters)")
+            elif any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name):
+                bad.append(f"line {i} (control characters)")
+            else:
+                out[lea] = name
+        if bad:
+            get_dagster_logger().warning(f"{self.path}: lea_name left out, code shown instead: {'; '.join(bad)}")
         return out
 
     def model(self, lea: str) -> str | None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from dagster import BackfillPolicy
+import warnings
+
+from dagster import BackfillPolicy, BetaWarning
 
 from ccgi_assets import contracts as c
 from ccgi_assets.partitions import lea_partitions
+
+# a single-run backfill is what the per-LEA assets are designed for (one run for a statewide backfill); Dagster marks
+# the parameter beta and says so once per asset in every process that loads the code (15 lines in `make ui`)
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy` of function `asset`", category=BetaWarning)
 
 
 def contract_asset(model, group: str, partitioned: bool = True, kind: str = "pandas") -> dict:

@@ -9,10 +9,10 @@ from dagster import AssetExecutionContext, FreshnessPolicy, MetadataValue, Outpu
 from ccgi_assets import contracts as c
 from ccgi_assets import platform as pf
 from ccgi_assets.assets.contract_asset import contract_asset
-from ccgi_assets.assets.sources import platform_activity, uc_cmp_list
+from ccgi_assets.assets.sources import lea_participation, platform_activity, uc_cmp_list
 from ccgi_assets.contracts import SYSTEMS
 from ccgi_assets.platform_files import Quarantine
-from resources import CmpSource, ExportStore, PlatformSource, ReportStore, Warehouse
+from resources import CmpSource, ExportStore, ParticipationConfig, PlatformSource, ReportStore, Warehouse
 
 GROUP = "platform_sharing"
 
@@ -158,20 +158,22 @@ def cde_extract(context: AssetExecutionContext, registration_roster: pd.DataFram
 
 
 @asset(
-    **contract_asset(c.LeaReportFigure, GROUP, kind="html"), deps=[platform_activity, uc_cmp_list],
+    **contract_asset(c.LeaReportFigure, GROUP, kind="html"), deps=[platform_activity, uc_cmp_list, lea_participation],
     freshness_policy=FreshnessPolicy.time_window(fail_window=dt.timedelta(days=8), warn_window=dt.timedelta(days=2)),
 )
 def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame, crse_courses: pd.DataFrame,
                 registration_roster: pd.DataFrame, verified_accounts: pd.DataFrame, platform: PlatformSource,
-                cmp: CmpSource, reports: ReportStore) -> Output[pd.DataFrame]:
+                cmp: CmpSource, participation: ParticipationConfig, reports: ReportStore) -> Output[pd.DataFrame]:
     """The report each LEA receives (seed Diagram 1 step 4, 2a step 9, 2b step 8): how its courses matched
     the CMP list (per school, with the courses that need action) and student activity on the platform
     (roster, registrations, applications, activities by school and grade), as HTML and CSVs under
-    ``reports/<lea>/``. "Registered" counts verified accounts. Aggregates only; counts of fewer than 10
-    students are suppressed. Receivers: LEAs.
+    ``reports/<lea>/``, with the LEA's name (participation config) and school names (CMP list) beside the codes.
+    "Registered" counts verified accounts. Aggregates only; counts of fewer than 10 students are suppressed.
+    Each LEA's materialization carries a Markdown summary (headline figures, courses that need action, where the
+    files are) and the report's link or path. Receivers: LEAs.
     """
     from ccgi_assets.matching import unmatched_cmp_courses
-    from ccgi_assets.reports import render_lea_report
+    from ccgi_assets.reports import render_lea_report, school_names, summary_markdown
 
     keys = list(context.partition_keys)
     accounts = verified_accounts
@@ -180,13 +182,15 @@ def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame,
     left_out = _left_out(context, qa.merge(qc))
     cmp_list = cmp.read()
     cmp_list = cmp_list[cmp_list["reporting_lea"].isin(keys)]
+    schools = school_names(cmp_list)
+    lea_names = participation.names()
     crse = crse_courses[crse_courses["reporting_lea"].isin(keys)]
     matches_all = cmp_match_results[cmp_match_results["reporting_lea"].isin(keys)]
     unmatched_by = _by_lea(unmatched_cmp_courses(crse, cmp_list, matches_all), keys)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     rosters, matches_by = _by_lea(registration_roster, keys), _by_lea(cmp_match_results, keys)
     accounts_by, apps_by, acts_by = _by_lea(accounts, keys), _by_lea(apps, keys), _by_lea(acts, keys)
-    frames, links = [], {}
+    frames = []
     for lea in keys:
         matches = matches_by[lea]
         figures = pd.concat([
@@ -194,15 +198,23 @@ def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame,
             pf.activity_figures(lea, rosters[lea], accounts_by[lea], apps_by[lea], acts_by[lea]),
         ], ignore_index=True)
         figures = c.validate(figures, c.LeaReportFigure)
-        files = render_lea_report(lea, matches, unmatched_by[lea], figures, now)
-        links[lea] = reports.write(lea, "index.html", files.html)
+        files = render_lea_report(lea, matches, unmatched_by[lea], figures, now, lea_name=lea_names.get(lea),
+                                  school_names=schools.get(lea))
+        path = reports.write(lea, "index.html", files.html)
         for name, text in files.csvs.items():
             reports.write(lea, name, text)
+        link = reports.link(lea, "index.html")
+        head = files.summary
+        context.add_asset_metadata({
+            "summary": MetadataValue.md(summary_markdown(files, path, link)),
+            "report": MetadataValue.url(link) if link else MetadataValue.path(path),
+            **({"lea_name": lea_names[lea]} if lea in lea_names else {}),
+            "dagster/row_count": len(figures),
+            "courses_compared": head["courses"],
+            "courses_need_action": head["courses_need_action"],
+            "cmp_courses_not_matched": head["cmp_courses_not_matched"],
+            "suppressed_cells": int(figures["suppressed"].sum()),
+        }, partition_key=lea)
         frames.append(figures)
     out = pd.concat(frames, ignore_index=True)
-    meta = {"dagster/row_count": len(out), "reports_written": len(links),
-            "suppressed_cells": int(out["suppressed"].sum()), **left_out}
-    if len(keys) == 1:
-        meta["report"] = MetadataValue.url("file://" + links[keys[0]]) if links[keys[0]].startswith("/") \
-            else MetadataValue.url(links[keys[0]])
-    return Output(out, metadata=meta)
+    return Output(out, metadata={"reports_written": len(keys), **left_out})

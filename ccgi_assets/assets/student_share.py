@@ -77,7 +77,7 @@ def optin_students(context: AssetExecutionContext, calpads: CalpadsShare, landin
     models = participation.read()
     keys = context.partition_keys
     held = calpads.held(list(keys))
-    frames, figures, failed = [], [], 0
+    frames, figures, failed = [], [], {}
     for lea in keys:
         model = models.get(lea, "opt_in")
         try:
@@ -90,7 +90,7 @@ def optin_students(context: AssetExecutionContext, calpads: CalpadsShare, landin
                 raise Failure(description=f"LEA {lea}: {exc}", metadata={"rule": exc.rule}) from None
             # a single-run backfill keeps the other LEAs going and this LEA's previous rows as they were
             context.log.error(f"LEA {lea}: {exc}; keeping its previous list")
-            failed += 1
+            failed[lea] = exc.rule
             prev = sorted(warehouse.previous_keys("optin_students", lea))
             df, fig = _frame(lea, model, pd.Series(prev, dtype=str)), {"listed": 0, "rejected": {}}
         fig["removed"] = st.removed_count(warehouse.previous_keys("optin_students", lea), set(df["ssid"]))
@@ -104,7 +104,9 @@ def optin_students(context: AssetExecutionContext, calpads: CalpadsShare, landin
         "rejected_by_rule": MetadataValue.json(_sum([f["rejected"] for f in figures])),
         "students_removed_since_last_run": sum(f["removed"] for f in figures),
         "leas": len(keys),
-        "leas_with_unreadable_list": failed - int(held["reporting_lea"].nunique()),
+        "leas_with_unreadable_list": len(failed) - int(held["reporting_lea"].nunique()),
+        # LEA codes and rules, no student value: `ccgi run` reads which LEAs of its one run kept their previous rows
+        "leas_failed": MetadataValue.json(dict(sorted(failed.items()))),
         "leas_with_held_calpads_upload": int(held["reporting_lea"].nunique()),
         "calpads_files_not_used": MetadataValue.json({rt: f.get("files_not_used", []) for rt, f in load.items()}),
     }
@@ -172,7 +174,8 @@ def registration_roster(context: AssetExecutionContext, optin_students: pd.DataF
         "students_without_current_sinf": int(out["birth_date"].isna().sum()),
         "students_removed_since_last_run": removed,
         "rows_withdrawn_from_shares": MetadataValue.json(withdrawn),
-        "by_grade": MetadataValue.json({str(k): int(grades[k]) for k in sorted(grades.index, key=st.grade_order)}),
+        # "grade 06", not "06": the UI's JSON view puts integer-like keys ("10") before others ("06")
+        "by_grade": MetadataValue.json({f"grade {k}": int(grades[k]) for k in sorted(grades.index, key=st.grade_order)}),
     })
 
 
