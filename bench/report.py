@@ -68,12 +68,15 @@ def render(docs: list[dict]) -> str:
             "Every figure is the median of its runs (min–max beside it), each run a new process; peak RSS is the "
             "largest process's resident set; × baseline is median time over the median time of the baseline "
             "measured in the same script, runs interleaved.", ""]
-    targets = [(d["name"], t) for d in docs for t in d.get("targets", [])]
+    targets = [(d["name"], t) for d in docs if not d.get("history") for t in d.get("targets", [])]
     if targets:
         out += ["### Targets (issue 11)", "", "| target | measured | met | from |", "|---|---|---|---|"]
         out += [f"| {t['target']} | {t['value']} | {'yes' if t['met'] else '**no**'} | `{name}` |" for name, t in targets]
         out.append("")
-    for d in docs:
+    for d in sorted(docs, key=lambda d: bool(d.get("history"))):  # earlier measurements kept for comparison last
+        if d.get("history") and d.get("targets"):
+            d = {**d, "notes": [*d.get("notes", []), "Targets then: " + "; ".join(
+                f"{t['target']}: {t['value']} ({'met' if t['met'] else 'not met'})" for t in d["targets"])]}
         out += [f"### {d['title']}", "",
                 f"`bench/results/{d['name']}.json`, {d['when']}, {d['duration_s']:.0f} s, commit "
                 f"{d['versions'].get('commit', '?')}, load average at start {d['machine']['load_average_at_start']:.1f}; "
