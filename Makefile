@@ -43,10 +43,15 @@ ui: env
 lock: env
 	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 -o requirements.lock
 
-## the benchmarks at their quick sizes (state scale: see each script's --help)
+## the benchmarks: bench/results/<name>.json and BENCHMARKS.md's figures (about 15 minutes on 2 cores);
+## BENCH_RUN_ARGS=--state-scale adds 2,000,000 students / 500 LEAs (see bench/bench_run.py --help)
+BENCH_RUN_ARGS ?=
 bench: env
-	for b in calpads generate matching platform; do echo "== bench_$$b"; $(BIN)/python bench/bench_$$b.py || exit 1; done
-	$(BIN)/python bench/bench_student_flow.py --students 100000 --leas 50
+	$(BIN)/python bench/bench_calpads.py
+	$(BIN)/python bench/bench_share.py
+	$(BIN)/python bench/bench_matching.py --schools 400 --runs 3 --json
+	$(BIN)/python bench/bench_run.py $(BENCH_RUN_ARGS)
+	$(BIN)/python bench/report.py
 
 dictionary: env
 	$(BIN)/ccgi dictionary --out docs/data_dictionary.md

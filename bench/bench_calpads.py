@@ -1,33 +1,41 @@
-"""Benchmark: load_calpads vs pandas read_csv on a synthetic SCSC-like CALPADS file.
+"""Benchmark: the CALPADS reader against DuckDB's own plain read of the same file.
 
-    .venv/bin/python bench/bench_calpads.py [rows]     (default 1,000,000 rows)
+    .venv/bin/python bench/bench_calpads.py [--rows 1000000] [--runs 3]
 
-Writes the file into a temp dir, then times (median of 3):
-  * load_calpads     parse + validate every row rule + type + store into a DuckDB table
-  * read_calpads     the same core, into pandas (string[pyarrow] / datetime64 / float64)
-  * pandas baseline  read_csv(sep='^', dtype=str, header=None): split only, no checks, no types
-  * reference        DuckDB's own read_csv into a table (all VARCHAR): the storage cost alone
+Writes one synthetic SCSC file (vectorized, from the layout table) and times, each run a fresh child process,
+runs interleaved (median, min-max, peak RSS):
+
+* ``load_calpads``   one DuckDB scan of whole lines, every reading rule as SQL, typed values, into a table
+                     (file, line and rule kept for bad rows);
+* ``read_calpads``   the same SQL into pandas (string[pyarrow] / datetime64 / float64);
+* baseline: DuckDB's plain ``read_csv`` of the same file into a table, ``delim='^'``, all VARCHAR: the split and
+  the write, with no rule and no type;
+* reference: DuckDB ``read_csv`` of whole lines into a table (the scan the reader starts from); pandas
+  ``read_csv(sep='^', dtype=str)``.
+
+Target (issue 11): ``load_calpads`` at no less than a third of the plain read's rows per second.
+Results: bench/results/calpads.json.
 """
 
 from __future__ import annotations
 
-import os
-import statistics
+import argparse
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ccgi_assets.calpads import layout, load_calpads, read_calpads  # noqa: E402
+import benchlib  # noqa: E402
+
+from ccgi_assets.calpads import layout  # noqa: E402
 
 
 def write_scsc(path: Path, n: int, seed: int = 7) -> None:
@@ -72,53 +80,85 @@ def write_scsc(path: Path, n: int, seed: int = 7) -> None:
                                                             quoting_style="none"))
 
 
-def median_time(fn, repeat: int = 3) -> tuple[float, float]:
-    """Median wall seconds and median CPU seconds (all threads) of ``repeat`` runs."""
-    walls, cpus = [], []
-    for _ in range(repeat):
-        w, c = time.perf_counter(), time.process_time()
-        fn()
-        walls.append(time.perf_counter() - w)
-        cpus.append(time.process_time() - c)
-    return statistics.median(walls), statistics.median(cpus)
+#: each method, run in a child: argv = file, scratch database; prints {"rows": n, "seconds": t} (t: the
+#: operation alone, imports and start-up excluded)
+METHODS = {
+    "load_calpads": ("`load_calpads` -> DuckDB table (every rule, typed)", """
+import duckdb, json, sys, time
+from ccgi_assets.calpads import load_calpads
+con = duckdb.connect(sys.argv[2])
+t = time.perf_counter()
+r = load_calpads(con, [sys.argv[1]], "calpads_share.scsc")
+print(json.dumps({"rows": r.rows_loaded, "seconds": time.perf_counter() - t}))
+"""),
+    "read_calpads": ("`read_calpads` -> pandas (every rule, typed)", """
+import json, sys, time
+from ccgi_assets.calpads import read_calpads
+t = time.perf_counter()
+n = len(read_calpads(sys.argv[1]))
+print(json.dumps({"rows": n, "seconds": time.perf_counter() - t}))
+"""),
+    "duckdb_plain": ("DuckDB plain `read_csv(delim='^', all_varchar)` -> table, no checks", """
+import duckdb, json, sys, time
+con = duckdb.connect(sys.argv[2])
+t = time.perf_counter()
+con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{sys.argv[1]}', delim='^', quote='', escape='', header=false, "
+            "all_varchar=true, null_padding=true, strict_mode=false)")
+print(json.dumps({"rows": con.execute("SELECT count(*) FROM t").fetchone()[0], "seconds": time.perf_counter() - t}))
+"""),
+    "duckdb_lines": ("(ref) DuckDB `read_csv` of whole lines -> table", """
+import duckdb, json, sys, time
+con = duckdb.connect(sys.argv[2])
+t = time.perf_counter()
+con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{sys.argv[1]}', delim=chr(1), quote='', escape='', "
+            "header=false, auto_detect=false, strict_mode=false, new_line='\\\\r\\\\n', columns={'line': 'VARCHAR'})")
+print(json.dumps({"rows": con.execute("SELECT count(*) FROM t").fetchone()[0], "seconds": time.perf_counter() - t}))
+"""),
+    "pandas": ("(ref) pandas `read_csv(sep='^', dtype=str)`", """
+import json, sys, time
+import pandas as pd
+t = time.perf_counter()
+df = pd.read_csv(sys.argv[1], sep="^", dtype=str, header=None, quoting=3, keep_default_na=False)
+print(json.dumps({"rows": len(df), "seconds": time.perf_counter() - t}))
+"""),
+}
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "0100001.txt"
-        t0 = time.perf_counter()
-        write_scsc(path, n)
-        size = path.stat().st_size
-        print(f"wrote {n:,} SCSC rows ({size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s")
-
-        con = duckdb.connect(str(Path(tmp) / "warehouse.duckdb"))
-        con.execute("SET enable_progress_bar = false")
-        report = None
-
-        def load():
-            nonlocal report
-            report = load_calpads(con, [path], "calpads_share.scsc")
-
-        t_load = median_time(load)
-        assert report.rows_loaded == n, report
-        t_read = median_time(lambda: read_calpads(path))
-        t_pandas = median_time(lambda: pd.read_csv(path, sep="^", dtype=str, header=None, quoting=3,
-                                                   keep_default_na=False))
-        t_duck = median_time(lambda: con.execute(
-            f"CREATE OR REPLACE TABLE raw_scsc AS SELECT * FROM read_csv('{path}', delim='^', quote='', "
-            "escape='', header=false, all_varchar=true)"))
-        print(f"{'reader':<48}{'median s':>10}{'cpu s':>8}{'rows/s':>12}")
-        for name, (t, cpu) in [("load_calpads -> DuckDB table (validated, typed)", t_load),
-                               ("read_calpads -> pandas (validated, typed)", t_read),
-                               ("pandas read_csv(sep='^', dtype=str)", t_pandas),
-                               ("(ref) duckdb read_csv -> table, no checks", t_duck)]:
-            print(f"{name:<48}{t:>10.2f}{cpu:>8.2f}{n / t:>12,.0f}")
-        print(f"speed vs the pandas baseline (wall): load_calpads {t_pandas[0] / t_load[0]:.1f}x, "
-              f"read_calpads {t_pandas[0] / t_read[0]:.1f}x")
-        print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
-              "(wall times are noisy when other work shares the machine; cpu s is steadier)")
-        con.close()
+        write_scsc(path, args.rows)
+        size_mb = path.stat().st_size / 1e6
+        print(f"wrote {args.rows:,} SCSC rows ({size_mb:.0f} MB)", flush=True)
+        runs: dict[str, list[dict]] = {m: [] for m in METHODS}
+        for i in range(args.runs):
+            for name, (_, code) in METHODS.items():
+                db = Path(tmp) / f"{name}.duckdb"
+                db.unlink(missing_ok=True)
+                r = benchlib.check(benchlib.python(code, str(path), str(db)), name)
+                assert r["result"]["rows"] == args.rows, (name, r["result"])
+                r["process_s"], r["wall_s"] = r["wall_s"], r["result"]["seconds"]
+                runs[name].append(r)
+                print(f"  run {i + 1} {name:14s} {r['wall_s']:6.2f} s  {r['peak_rss_mib']:6.0f} MiB", flush=True)
+    figures = [benchlib.figure(f"calpads.{name}", label, runs[name], rows=args.rows,
+                               baseline=None if name == "duckdb_plain" else "calpads.duckdb_plain")
+               for name, (label, _) in METHODS.items()]
+    benchlib.ratios(figures)
+    load = figures[0]
+    rate = load["rows_per_s"] / figures[2]["rows_per_s"]
+    targets = [{"target": "CALPADS load at no less than 1/3 of DuckDB's plain read rate (one file)",
+                "value": f"{rate:.2f} of the plain rate", "met": rate >= 1 / 3}]
+    for f in figures:
+        print(f"{f['label']:70s} {f['median']:6.2f} s  {f.get('rows_per_s', 0):>10,} rows/s  x{f.get('x_baseline', 1)}")
+    benchlib.write("calpads", "CALPADS reader vs DuckDB's plain read (one synthetic SCSC file)", figures,
+                   started=started, params={"rows": args.rows, "runs": args.runs, "file_mb": round(size_mb)},
+                   targets=targets, notes=["Each run is a new process; times are the operation alone (imports and start-up excluded); "
+                          "peak RSS is the whole process's."])
 
 
 if __name__ == "__main__":

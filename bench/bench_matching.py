@@ -281,6 +281,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--jw-threshold", type=float, default=0.90)
     ap.add_argument("--skip", nargs="*", default=[], choices=["duckdb", "cdist"])
+    ap.add_argument("--json", action="store_true", help="write bench/results/matching.json (see bench/report.py)")
     ap.add_argument("--token-set-floor", action="store_true",
                     help="also time cdist with ratio + token_set_ratio (slow: no SIMD path in rapidfuzz)")
     args = ap.parse_args(argv)
@@ -328,13 +329,53 @@ def main(argv: list[str] | None = None) -> None:
     res = last["match_courses"].merge(truth, on=["school_code", "local_course_id"])
     pred = res["cmp_course_id"].where(res["match_status"].isin(["matched", "matched_subject_mismatch"]))
     p, r = precision_recall(pred, res["expected"])
+    quality = {"match_courses": (p, r)}
     print(f"\nmatch_courses:       precision {p:.4f}  recall {r:.4f}  "
           f"statuses {res['match_status'].value_counts().to_dict()}")
     if "duckdb_jaro_winkler" in last:
         d = last["duckdb_jaro_winkler"].merge(truth, on=["school_code", "local_course_id"])
         p, r = precision_recall(d["cmp_course_id"], d["expected"])
+        quality["duckdb_jaro_winkler"] = (p, r)
         print(f"duckdb_jaro_winkler: precision {p:.4f}  recall {r:.4f}  (best title per course, "
               f"similarity >= {args.jw_threshold})")
+    if args.json:
+        write_json(args, n, methods, times, cpus, mems, quality, started=t0)
+
+
+LABELS = {"match_courses": "`match_courses` (learning and left-over assignment included)",
+          "duckdb_jaro_winkler": "DuckDB `jaro_winkler_similarity` join, best per course",
+          "cdist_floor": "raw rapidfuzz `process.cdist` of the same pairs (floor)",
+          "cdist_ratio+token_set": "cdist with ratio + token_set_ratio"}
+
+
+def write_json(args, n, methods, times, cpus, mems, quality, started) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import benchlib
+
+    figures = []
+    for name in methods:
+        runs = [{"wall_s": t, "peak_rss_mib": m / 2**20} for t, m in zip(times[name], mems[name])]
+        extra = {"cpu_s_median": round(statistics.median(cpus[name]), 2)}
+        if name in quality:
+            extra.update(precision=round(quality[name][0], 4), recall=round(quality[name][1], 4))
+        figures.append(benchlib.figure(f"matching.{name}", LABELS.get(name, name), runs, rows=n, unit="s",
+                                       baseline=None if name == "cdist_floor" else "matching.cdist_floor", **extra))
+    benchlib.ratios(figures)
+    by = {f["id"]: f for f in figures}
+    targets = []
+    if "matching.duckdb_jaro_winkler" in by:
+        x = by["matching.match_courses"]["median"] / by["matching.duckdb_jaro_winkler"]["median"]
+        by["matching.match_courses"]["x_duckdb"] = round(x, 2)
+        targets.append({"target": "matcher within 2x of DuckDB's join (issue 12)", "value": f"{x:.2f}x",
+                        "met": x <= 2})
+    if "x_baseline" in by["matching.match_courses"]:
+        x = by["matching.match_courses"]["x_baseline"]
+        targets.append({"target": "matcher within 10x of raw cdist (issue 12)", "value": f"{x}x", "met": x <= 10})
+    benchlib.write("matching", f"Course matcher vs DuckDB's join and raw cdist ({n:,} CALPADS courses, "
+                   f"{args.schools} schools)", figures, started=started,
+                   params={"schools": args.schools, "courses_per_school": args.courses, "runs": args.runs},
+                   targets=targets, notes=["Peak RSS here is the increase during the call (sampled every 5 ms), "
+                                           "not the process's total."])
 
 
 if __name__ == "__main__":

@@ -3,9 +3,12 @@
 Everything about field positions comes from ``ccgi_assets/reference/calpads_layouts.csv``: when the
 CALPADS File Specifications move a field, that table changes and this code does not.
 
-One core serves both entry points: lines are split into fields by pyarrow's CSV parser (quoting
-off; a line that does not have the layout's field count is split in Python, those are rare), and
-one DuckDB SQL statement per file classifies every row by the rules below and types the values.
+One core serves both entry points: one DuckDB ``read_csv`` scan takes every file's physical lines whole
+(all VARCHAR), and one SQL statement splits them (``string_split``), classifies every row by the rules
+below and types the values, keeping file, line and rule of every bad row. Only files DuckDB's reader
+cannot take as they are (UTF-16 or Windows-1252, transcoded to UTF-8; a NUL or 0x01 byte; a lone CR,
+which is data, not a line break) have their lines cut in Python (numpy, no loop per line) and join
+the same SQL as an arrow table.
 
 * :func:`load_calpads` runs it into a DuckDB table (the state-scale path: the rows stay in the
   warehouse, each LEA partition later pulls only its own rows and columns);
@@ -59,7 +62,9 @@ import codecs
 import csv
 import functools
 import importlib.resources
+import io
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -69,7 +74,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 
 __all__ = [
     "CalpadsFormatError",
@@ -108,7 +112,7 @@ EXTRA_COLUMNS = ("record_type", "source_file", "source_line")
 
 _TXN_FIELD = "transaction_type_code"
 _BOM = b"\xef\xbb\xbf"
-_CSV_BLOCK = 8 << 20  # pyarrow CSV block: also the unit DuckDB scans in parallel
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _TMP = "_ccgi_calpads"  # prefix of the temporary objects this module creates
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -257,7 +261,7 @@ def readable_columns(record_type: str, ods: bool | None = None) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Bytes -> lines (arrow), encoding detection
+# Bytes -> lines
 # --------------------------------------------------------------------------------------------
 
 
@@ -292,48 +296,16 @@ def _split_lines(data) -> pa.LargeStringArray:
     return pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-@dataclass
-class _Parsed:
-    """The non-blank lines of one file, split into fields (all strings).
-
-    ``clean``: line_no, c1..cN for lines with exactly N fields (split by pyarrow's CSV parser);
-    ``odd``: line_no, nfields, enc, c1..cN for every other non-blank line (c2..cN only when the
-    line has N fields; ``enc`` marks undefined Windows-1252 bytes).
-    """
-
-    clean: pa.Table | None
-    odd: pa.Table | None
-    rows_read: int
-
-
-def _csv_split(buf, n_fields: int) -> pa.Table:
-    names = [f"c{i}" for i in range(1, n_fields + 1)]
-    return pcsv.read_csv(
-        pa.py_buffer(buf),
-        read_options=pcsv.ReadOptions(column_names=names, use_threads=True, block_size=_CSV_BLOCK),
-        parse_options=pcsv.ParseOptions(
-            delimiter="^", quote_char=False, escape_char=False, newlines_in_values=False, ignore_empty_lines=False
-        ),
-        convert_options=pcsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-            check_utf8=False,  # validated (or transcoded) before
-        ),
-    )
-
-
-def _split_kept(lines: pa.LargeStringArray, keep: np.ndarray, n_fields: int) -> pa.Table | None:
-    """Split the kept lines (each with exactly n_fields fields) with pyarrow; None if it cannot."""
-    kept = pc.filter(lines, pa.array(keep))
-    offsets = np.frombuffer(kept.buffers()[1], dtype=np.int64)[kept.offset : kept.offset + len(kept) + 1]
-    buf = memoryview(kept.buffers()[2])[offsets[0] : offsets[-1]]
-    table = None
+def _is_utf8(data) -> bool:
+    if len(data) == 0:
+        return True
+    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, len(data)], dtype=np.int64)),
+                                                         pa.py_buffer(data)])
     try:
-        table = _csv_split(buf, n_fields)
+        whole.cast(pa.large_string())  # validates UTF-8 (SIMD), no copy
     except pa.ArrowInvalid:
-        pass
-    return table if table is not None and table.num_rows == len(kept) else None
+        return False
+    return True
 
 
 def _decoded_lines(raw: bytes) -> tuple[memoryview | bytes, pa.LargeStringArray, bool]:
@@ -341,7 +313,13 @@ def _decoded_lines(raw: bytes) -> tuple[memoryview | bytes, pa.LargeStringArray,
 
     A UTF-16 file with a byte-order mark is transcoded to UTF-8 whole (:func:`ccgi_assets.textio.decode`).
     """
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    data, transcoded = _utf8_bytes(raw)
+    return data, _split_lines(data), transcoded
+
+
+def _utf8_bytes(raw: bytes) -> tuple[memoryview | bytes, bool]:
+    """The UTF-8 text of a file's bytes, without a BOM; whether it was transcoded from cp1252."""
+    if raw.startswith(_UTF16_BOMS):
         from ccgi_assets.textio import UnreadableFile, decode
 
         try:
@@ -351,15 +329,35 @@ def _decoded_lines(raw: bytes) -> tuple[memoryview | bytes, pa.LargeStringArray,
     data = memoryview(raw)
     if raw.startswith(_BOM):
         data = data[len(_BOM) :]
+    if _is_utf8(data):
+        return data, False
+    return _cp1252_to_utf8(data), True
+
+
+def _lines_table(data, transcoded: bool) -> pa.Table:
+    """``line_no, line, enc`` for every physical line of UTF-8 ``data`` (vectorized, no loop per line).
+
+    ``line`` drops the terminator (a ``\\n``, then a ``\\r`` before it or at the end of the file); a lone
+    ``\\r`` inside a line is data. ``enc`` marks a cp1252 byte left undefined (transcoded files only).
+    """
     lines = _split_lines(data)
-    transcoded = False
-    try:
-        lines.validate(full=True)  # checks UTF-8 validity of every line
-    except pa.ArrowInvalid:
-        data = _cp1252_to_utf8(data)
-        lines = _split_lines(data)
-        transcoded = True
-    return data, lines, transcoded
+    n = len(lines)
+    if n == 0:
+        return pa.table({"line_no": pa.array([], pa.int64()), "line": pa.array([], pa.large_string()),
+                         "enc": pa.array([], pa.bool_())})
+    u8 = np.frombuffer(data, dtype=np.uint8)
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[: n + 1]
+    starts, ends = offsets[:-1], offsets[1:].copy()
+    drop = np.zeros(len(u8), dtype=bool)
+    for byte in (10, 13):  # "\n", then "\r" before it
+        has = (ends > starts) & (u8[np.maximum(ends - 1, 0)] == byte)
+        drop[ends[has] - 1] = True
+        ends -= has
+    kept = u8[~drop]
+    new_offsets = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64)
+    text = pa.LargeStringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(kept))
+    enc = (pc.match_substring(text, "\ufffd") if transcoded else pa.array(np.zeros(n, dtype=bool)))
+    return pa.table({"line_no": pa.array(np.arange(1, n + 1, dtype=np.int64)), "line": text, "enc": enc})
 
 
 def _first_fields(lines: pa.LargeStringArray) -> pa.Array:
@@ -394,108 +392,15 @@ def file_codes(raw: bytes) -> tuple[list[str], int]:
     return found, n_unknown
 
 
-def _parse_file(path: Path, n_fields: int, *, raw: bytes | None = None, route: str | None = None,
-                keep_unknown: bool = True) -> tuple[_Parsed, bool]:
-    """Split ``path`` (or its bytes ``raw``) into fields; returns (parsed lines, whether it was transcoded
-    from cp1252).
-
-    ``route``: a record type code; only rows with that code are parsed (rows of other known codes are left
-    for their own record type, as if absent), plus rows with an unknown code when ``keep_unknown``.
-    """
-    if raw is None:
-        raw = path.read_bytes()
-    data, lines, transcoded = _decoded_lines(raw)
-    n = len(lines)
-    if n == 0:
-        return _Parsed(None, None, 0), transcoded
-    routed = None  # lines taken (None: all)
-    if route is not None:
-        ok = pc.starts_with(lines, route + "^").to_numpy(zero_copy_only=False)
-        if not ok.all():
-            first = _first_fields(lines)
-            other = pc.is_in(first, value_set=pa.array(sorted(known_record_types() - {route}), pa.large_string()))
-            other = other.to_numpy(zero_copy_only=False)
-            routed = ~other if keep_unknown else ok | pc.equal(first, route).to_numpy(zero_copy_only=False)
-            if routed.all():
-                routed = None
-    enc = None
-    if transcoded:
-        enc = pc.match_substring(lines, "\ufffd").to_numpy(zero_copy_only=False)
-        if not enc.any():
-            enc = None
-
-    # Fast path: every line has exactly N fields. pyarrow then yields one row per line; a blank
-    # line, a wrong field count or a lone CR (which pyarrow takes for a line break) shows up as a
-    # parse error or a row count that differs from the line count.
-    # (pyarrow turns an empty line into a row of empty fields: such files take the slow path too)
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[: n + 1]
-    short = np.flatnonzero(np.diff(offsets) <= 2)
-    has_empty = bool(len(short)) and pc.any(pc.utf8_is_space(lines.take(pa.array(short)))).as_py()
-    if enc is None and n_fields > 1 and not has_empty and routed is None:
-        clean = None
-        try:
-            clean = _csv_split(data, n_fields)
-        except pa.ArrowInvalid:
-            pass  # the message quotes the row: drop it, take the slow path below
-        if clean is not None and clean.num_rows == n:
-            line_no = pa.array(np.arange(1, n + 1, dtype=np.int64))
-            return _Parsed(clean.add_column(0, "line_no", line_no), None, n), transcoded
-        del clean
-
-    # Slow path: classify lines, split the good ones with pyarrow and the others in Python.
-    n_caret = pc.count_substring(lines, "^").to_numpy()
-    n_cr = pc.count_substring(lines, "\r").to_numpy()
-    ends_cr = (pc.ends_with(lines, "\r\n").to_numpy(zero_copy_only=False)
-               | pc.ends_with(lines, "\r").to_numpy(zero_copy_only=False))
-    lone_cr = (n_cr - ends_cr) > 0
-    blank = np.zeros(n, dtype=bool)
-    no_caret = np.flatnonzero(n_caret == 0)
-    if len(no_caret):
-        blank[no_caret] = pc.utf8_is_space(lines.take(pa.array(no_caret))).to_numpy(zero_copy_only=False)
-    if routed is not None:
-        blank |= ~routed  # rows of another record type: not rows of this one
-    good = ~blank & (n_caret == n_fields - 1) & ~lone_cr
-    if enc is not None:
-        good &= ~enc
-    odd = ~blank & ~good
-    good_idx = np.flatnonzero(good)
-    clean = _split_kept(lines, good, n_fields) if len(good_idx) else None
-    if clean is not None:
-        clean = clean.add_column(0, "line_no", pa.array(good_idx + 1))
-    elif len(good_idx):  # pyarrow could not split them (e.g. a line longer than a block): Python does
-        good_idx = good_idx[:0]
-        odd = ~blank
-    odd_tbl = None
-    odd_idx = np.flatnonzero(odd)
-    if len(odd_idx):
-        cols: list[list] = [[] for _ in range(n_fields)]
-        nfields, encs = [], []
-        texts = lines.take(pa.array(odd_idx)).to_pylist()
-        enc_odd = enc[odd_idx] if enc is not None else np.zeros(len(odd_idx), dtype=bool)
-        for text, e in zip(texts, enc_odd):
-            if text.endswith("\n"):
-                text = text[:-1]
-            if text.endswith("\r"):
-                text = text[:-1]
-            parts = text.split("^")
-            nfields.append(len(parts))
-            encs.append(bool(e))
-            cols[0].append(parts[0])
-            full = len(parts) == n_fields
-            for i in range(1, n_fields):
-                cols[i].append(parts[i] if full else None)
-        arrays = [pa.array(odd_idx + 1), pa.array(nfields, pa.int64()), pa.array(encs, pa.bool_())]
-        arrays += [pa.array(c, pa.string()) for c in cols]
-        odd_tbl = pa.Table.from_arrays(arrays, names=["line_no", "nfields", "enc"] + [f"c{i}" for i in range(1, n_fields + 1)])
-    return _Parsed(clean, odd_tbl, len(good_idx) + len(odd_idx)), transcoded
-
-
 def _first_code(path: Path) -> str | None:
     """Record type code of the first non-blank line whose code is known, without reading it all."""
     known = known_record_types()
     with open(path, "rb") as fh:
+        head = fh.read(2)
+        fh.seek(0)
+        lines = io.BytesIO(bytes(_utf8_bytes(fh.read())[0])) if head in _UTF16_BOMS else fh  # UTF-16: rare
         first = True
-        for raw in fh:
+        for raw in lines:
             if first and raw.startswith(_BOM):
                 raw = raw[len(_BOM) :]
             first = False
@@ -505,6 +410,140 @@ def _first_code(path: Path) -> str | None:
             if code in known:
                 return code
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# Sources: the files of one load, and how their lines reach DuckDB
+# --------------------------------------------------------------------------------------------
+
+#: DuckDB's CSV reader taking each physical line whole as one VARCHAR (no quoting, no escapes, no header,
+#: no comments; ``\n`` and ``\r\n`` end a line; an empty line is a NULL). The delimiter is byte 0x01, and a
+#: file containing that byte is read in Python (as is one with NUL bytes or a lone ``\r``).
+_LINE_CSV = ("delim=chr(1), quote='', escape='', comment='', header=false, skip=0, auto_detect=false, "
+             "strict_mode=false, new_line='\\r\\n', columns={'line': 'VARCHAR'}")
+_GLOB_CHARS = ("*", "?", "[", "{")  # a path DuckDB would expand as a pattern: read in Python
+
+
+@dataclass
+class _Source:
+    """One file of a load. ``name``: its ``source_file`` value; ``exp``: the record type code its rows must
+    carry (``None``: every row with a known code is of another record type); ``keep_unknown``: whether rows
+    with an unknown code count in this load (routed loads count them with the file's first record type).
+
+    After :func:`_open`, either ``lines`` holds its lines read in Python (a transcoded or irregular file), or
+    ``n_lines`` its physical line count, which DuckDB's scan of the file must reproduce.
+    """
+
+    path: Path
+    name: str
+    exp: str | None = None
+    keep_unknown: bool = True
+    lines: pa.Table | None = None
+    n_lines: int = 0
+
+
+def _open(src: _Source, raw: bytes | None = None) -> None:
+    """Decide how ``src`` is read: by DuckDB's CSV scan (UTF-8 with regular line ends: the common case) or
+    as lines split in Python (UTF-16 and Windows-1252 files, transcoded; NUL or 0x01 bytes; a lone CR)."""
+    if raw is None:
+        raw = src.path.read_bytes()
+    src.lines, src.n_lines = None, 0
+    plain = (not raw.startswith(_UTF16_BOMS) and _is_utf8(raw) and b"\x00" not in raw and b"\x01" not in raw
+             and not any(c in str(src.path) for c in _GLOB_CHARS))
+    if plain and b"\r" in raw:
+        plain = raw.count(b"\r") == raw.count(b"\r\n")  # no lone CR (DuckDB would end a line there)
+    if plain:
+        src.n_lines = raw.count(b"\n") + (0 if not raw or raw.endswith(b"\n") else 1)
+        return
+    data, transcoded = _utf8_bytes(raw)
+    src.lines = _lines_table(data, transcoded)
+
+
+_FAST, _FILES, _SLOW, _SRC = f"{_TMP}_fast", f"{_TMP}_files", f"{_TMP}_slow", f"{_TMP}_src"
+
+
+def _scan(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
+    """Lines of ``paths`` into the temp table ``_FAST`` (fi = index in ``paths``, line), in file order.
+
+    A file DuckDB cannot read (a line longer than its maximum, a vanished file) is left out; its line count
+    then differs and the caller reads it in Python. DuckDB's messages may quote a line: they are dropped.
+    """
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_FAST} AS SELECT CAST(file_index AS INTEGER) AS fi, line "
+                    f"FROM read_csv($paths, {_LINE_CSV})", {"paths": paths})
+        return
+    except duckdb.Error:
+        pass
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_FAST} (fi INTEGER, line VARCHAR)")
+    for k, p in enumerate(paths):
+        try:
+            con.execute(f"INSERT INTO {_FAST} SELECT {k}, line FROM read_csv($p, {_LINE_CSV})", {"p": p})
+        except duckdb.Error:
+            pass
+
+
+def _stage(con: duckdb.DuckDBPyConnection, sources: list[_Source]) -> str:
+    """Make the lines of ``sources`` queryable; returns SQL of the relation ``(src, line_no, line, enc)``.
+
+    One DuckDB ``read_csv`` scan reads every file DuckDB can (into a temp table, insertion order kept, so a
+    row's number within its file is its physical line number); the others come from Python as arrow tables.
+    Drop the objects with :func:`_unstage`.
+    """
+    parts = []
+    fast = [i for i, s in enumerate(sources) if s.lines is None and s.n_lines > 0]
+    if fast:
+        keep_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+        con.execute("SET preserve_insertion_order = true")
+        try:
+            _scan(con, [str(sources[i].path) for i in fast])
+        finally:
+            con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
+        got = {fi: (first, n) for fi, first, n in
+               con.execute(f"SELECT fi, min(rowid), count(*) FROM {_FAST} GROUP BY fi").fetchall()}
+        files, redo = [], []
+        for k, i in enumerate(fast):
+            first, n = got.get(k, (None, 0))
+            if n == sources[i].n_lines:
+                files.append((k, i, first))
+            else:  # DuckDB did not see the physical lines: Python reads the file
+                redo.append(k)
+                data, transcoded = _utf8_bytes(sources[i].path.read_bytes())
+                sources[i].lines = _lines_table(data, transcoded)
+        if redo:
+            con.execute(f"DELETE FROM {_FAST} WHERE fi IN ({', '.join(map(str, redo))})")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_FILES} (fi INTEGER, src INTEGER, first BIGINT)")
+        if files:
+            con.executemany(f"INSERT INTO {_FILES} VALUES (?, ?, ?)", [list(f) for f in files])
+            parts.append(f"SELECT f.src, s.rowid - f.first + 1 AS line_no, s.line, FALSE AS enc "
+                         f"FROM {_FAST} s JOIN {_FILES} f ON s.fi = f.fi")
+    slow = [(i, s.lines) for i, s in enumerate(sources) if s.lines is not None and s.lines.num_rows]
+    if slow:
+        table = pa.concat_tables([t.add_column(0, "src", pa.array(np.full(t.num_rows, i, dtype=np.int32)))
+                                  for i, t in slow])
+        con.register(_SLOW, table)
+        parts.append(f"SELECT src, line_no, line, enc FROM {_SLOW}")
+    for s in sources:
+        s.lines = None  # held by DuckDB now
+    con.register(_SRC, pa.table({
+        "src": pa.array(range(len(sources)), pa.int32()),
+        "name": pa.array([s.name for s in sources], pa.string()),
+        "exp": pa.array([s.exp for s in sources], pa.string()),
+        "keep_unknown": pa.array([s.keep_unknown for s in sources], pa.bool_()),
+    }))
+    if not parts:
+        parts.append("SELECT CAST(NULL AS INTEGER) AS src, CAST(NULL AS BIGINT) AS line_no, "
+                     "CAST(NULL AS VARCHAR) AS line, FALSE AS enc WHERE FALSE")
+    return " UNION ALL ".join(parts)
+
+
+def _unstage(con: duckdb.DuckDBPyConnection) -> None:
+    for view in (_SLOW, _SRC):
+        try:
+            con.unregister(view)
+        except duckdb.Error:
+            pass
+    for table in (_FAST, _FILES):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -531,51 +570,60 @@ def _qualified(table: str) -> tuple[str, str | None]:
 _SQL_TYPES = {"CS": "VARCHAR", "DT": "DATE", "NU": "DOUBLE"}
 _NUMBER_RE = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
 _DATE_RE = r"[0-9]{8}"
+#: a blank line (whitespace only, as Python's ``str.isspace``): not a row
+_BLANK_RE = r"[\s\x{0B}\x{1C}-\x{1F}\x{85}\p{Z}]*"
 
 
-def _problem_sql(fields: Sequence[Field], file_code: str | None, file_matches: bool) -> str:
-    """CASE expression over c1..cN, nfields, enc naming the first rule a row breaks (``rule:column``)."""
+def _date_bad(v: str) -> str:
+    ok = f"regexp_full_match({v}, '{_DATE_RE}') AND {v} >= '00010101' AND try_strptime({v}, '%Y%m%d') IS NOT NULL"
+    return f"{v} <> '' AND NOT ({ok}) AND NOT regexp_full_match({v}, '\\s+')"
+
+
+def _number_bad(v: str) -> str:
+    return f"{v} <> '' AND NOT regexp_full_match({v}, '{_NUMBER_RE}') AND NOT regexp_full_match({v}, '\\s+')"
+
+
+def _problem_sql(record_type: str | None, *, route: bool) -> str:
+    """CASE expression naming the first rule a row breaks (``rule:column``), over ``c1``.. (the row's fields;
+    ``c1`` its record type code), ``nf`` (their number), ``ods`` (whether it is in the ODS form), ``enc``
+    and ``exp`` (the code the row's file must carry). ``route``: rows of other record types were taken out
+    before, so there is no ``mixed_record_types``."""
     known = ", ".join(_lit(c) for c in sorted(known_record_types()))
     whens = [("enc", "encoding"), (f"c1 NOT IN ({known})", "unknown_record_type")]
-    if file_code is None:
-        pass  # no row with a known code: every row failed above
-    elif not file_matches:
-        whens.append(("TRUE", "mixed_record_types"))
-    else:
-        whens.append((f"c1 <> {_lit(file_code)}", "mixed_record_types"))
-    whens.append((f"nfields <> {len(fields)}", "field_count"))
-    # Conditions are written so the common case (a well-formed value) is decided by the first,
-    # cheapest test: DuckDB evaluates the rest of an AND only for the rows still undecided.
-    for i, f in enumerate(fields, start=1):
-        if f.type == "DT":
-            v = f"c{i}"
-            ok = f"regexp_full_match({v}, '{_DATE_RE}') AND {v} >= '00010101' AND try_strptime({v}, '%Y%m%d') IS NOT NULL"
-            whens.append((f"{v} <> '' AND NOT ({ok}) AND NOT regexp_full_match({v}, '\\s+')", f"bad_date:{f.name}"))
-    for i, f in enumerate(fields, start=1):
-        if f.type == "NU":
-            v = f"c{i}"
-            whens.append((f"{v} <> '' AND NOT regexp_full_match({v}, '{_NUMBER_RE}') AND NOT regexp_full_match({v}, '\\s+')",
-                          f"bad_number:{f.name}"))
-    for i, f in enumerate(fields, start=1):
-        if i == 1 or f.type == "DT":  # record type is checked against the known codes; dates above
-            continue
-        v = f"c{i}"  # strlen (bytes) >= length (characters): the byte test settles most rows
-        whens.append((f"strlen({v}) > {f.max_length} AND length({v}) > {f.max_length}", f"too_long:{f.name}"))
+    if not route:
+        whens.append(("exp IS NULL OR c1 <> exp", "mixed_record_types"))
+    if record_type is not None:
+        fields = layout(record_type)
+        n = len(fields)
+        trailer = list(enumerate(ODS_FIELDS, start=n + 1))
+        whens.append((f"nf <> CASE WHEN ods THEN {n + len(ODS_FIELDS)} ELSE {n} END", "field_count"))
+        # Conditions are written so the common case (a well-formed value) is decided by the first,
+        # cheapest test: DuckDB evaluates the rest of an AND only for the rows still undecided.
+        for i, f in enumerate(fields, start=1):
+            if f.type == "DT":
+                whens.append((_date_bad(f"c{i}"), f"bad_date:{f.name}"))
+        for i, f in trailer:
+            whens.append((f"ods AND {_date_bad(f'c{i}')}", f"bad_date:{f.name}"))
+        for i, f in enumerate(fields, start=1):
+            if f.type == "NU":
+                whens.append((_number_bad(f"c{i}"), f"bad_number:{f.name}"))
+        for i, f in enumerate(fields, start=1):
+            if i == 1 or f.type == "DT":  # record type is checked against the known codes; dates above
+                continue
+            v = f"c{i}"  # strlen (bytes) >= length (characters): the byte test settles most rows
+            whens.append((f"strlen({v}) > {f.max_length} AND length({v}) > {f.max_length}", f"too_long:{f.name}"))
     body = " ".join(f"WHEN {cond} THEN {_lit(rule)}" for cond, rule in whens)
     return f"CASE {body} END"
 
 
-def _value_sql(f: Field, idx: int | None) -> str:
-    if idx is None:  # ODS trailer of a submission-form file
-        return f"CAST(NULL AS {_SQL_TYPES[f.type]})"
-    c = f"c{idx}"
+def _value_sql(f: Field, v: str) -> str:
     if f.type == "DT":  # blank or whitespace-only -> NULL
-        return f"CAST(try_strptime({c}, '%Y%m%d') AS DATE)"
+        return f"CAST(try_strptime({v}, '%Y%m%d') AS DATE)"
     if f.type == "NU":
-        return f"TRY_CAST({c} AS DOUBLE)"
+        return f"TRY_CAST({v} AS DOUBLE)"
     if f.name == _TXN_FIELD:
-        return f"CASE WHEN trim({c}) = '' THEN 'A' ELSE {c} END"
-    return f"nullif({c}, '')"
+        return f"CASE WHEN trim({v}) = '' THEN 'A' ELSE {v} END"
+    return f"nullif({v}, '')"
 
 
 @dataclass
@@ -608,6 +656,11 @@ def _plan(paths: Sequence[Path], columns: Iterable[str] | None, record_type: str
         if "source_line" in col_types:
             col_types["source_line"] = "BIGINT"
         return _Plan(None, ods, cols, col_types, codes)
+    return _Plan(rt, ods, *_columns(rt, ods, columns, with_source_file), codes)
+
+
+def _columns(rt: str, ods: bool, columns: Iterable[str] | None, with_source_file: bool
+             ) -> tuple[list[str], dict[str, str]]:
     all_fields = layout(rt) + list(ODS_FIELDS)
     types = {f.name: _SQL_TYPES[f.type] for f in all_fields if not f.reserved}
     types.update(record_type="VARCHAR", source_file="VARCHAR", source_line="BIGINT")
@@ -625,67 +678,56 @@ def _plan(paths: Sequence[Path], columns: Iterable[str] | None, record_type: str
                 raise ValueError(f"unknown column {c!r} for CALPADS record type {rt}")
     if with_source_file and "source_file" not in cols:
         cols.append("source_file")
-    return _Plan(rt, ods, cols, {c: types[c] for c in cols}, codes)
+    return cols, {c: types[c] for c in cols}
 
 
 _LINE, _PROBLEM, _FILE = f"{_TMP}_line", f"{_TMP}_problem", f"{_TMP}_file"
 
 
-@dataclass
-class _FileQuery:
-    sql: str  # SELECT _LINE, _PROBLEM, <output columns> over the registered arrow tables
-    tables: dict[str, pa.Table]  # arrow tables the SQL reads; register them on the connection
-    rows_read: int
-    ordered: bool  # rows come out in line order without an ORDER BY
+def _rows_sql(lines_sql: str, plan: _Plan, *, route: bool = False) -> str:
+    """SELECT ``_FILE`` (source index), ``_LINE``, ``_PROBLEM`` (NULL for a good row) and the plan's columns,
+    typed, for every non-blank line of ``lines_sql`` (see :func:`_stage`): the reading rules as one query.
 
-
-def _file_query(path: Path, file_code: str | None, plan: _Plan, *, raw: bytes | None = None, route: bool = False,
-                keep_unknown: bool = True, source_name: str | None = None) -> _FileQuery:
-    """The SQL core for one file: parse, classify each row by the first rule it breaks, type the values.
-
-    ``route``: take only the rows whose code is ``file_code`` (and unknown codes when ``keep_unknown``);
-    ``source_name``: the ``source_file`` value (default: the file name).
+    ``route``: take only the rows of the plan's record type (either form) and, from a source whose
+    ``keep_unknown`` is set, the rows with an unknown code; rows of other record types are not rows here.
     """
-    file_matches = file_code is not None and normalize_record_type(file_code) == plan.record_type
-    if file_matches:
-        fields = layout(file_code)
-    elif plan.record_type is not None:  # every row is rejected; the table's layout keeps the SQL well-formed
-        fields = layout(plan.record_type)
-    else:
-        fields = [Field("record_type_code", "CS", 6, "meta")]
-    parsed, _ = _parse_file(path, len(fields), raw=raw, route=file_code if route else None,
-                            keep_unknown=keep_unknown)
+    rt = plan.record_type
+    fields = layout(rt) if rt is not None else []
     n = len(fields)
-    index = {f.name: i for i, f in enumerate(fields, start=1)}
-    by_name = {f.name: f for f in layout(plan.record_type) + list(ODS_FIELDS)} if plan.record_type else {}
+    position = {f.name: (i, f) for i, f in enumerate(fields, start=1)}
+    position.update({f.name: (i, f) for i, f in enumerate(ODS_FIELDS, start=n + 1)})
     values = []
     for c in plan.columns:
         if c == "record_type":
-            v = _lit(normalize_record_type(file_code)) if file_code else "CAST(NULL AS VARCHAR)"
+            v = _lit(rt) if rt is not None else "CAST(NULL AS VARCHAR)"
         elif c == "source_file":
-            v = _lit(source_name if source_name is not None else path.name)
+            v = "name"
         elif c == "source_line":
             v = "line_no"
-        elif c in by_name:
-            v = _value_sql(by_name[c], index.get(c))
+        elif c in position and rt is not None:
+            i, f = position[c]
+            v = _value_sql(f, f"c{i}")
+            if i > n:  # ODS trailer: NULL for a submission-form row
+                v = f"CASE WHEN ods THEN {v} END"
         else:  # record type unknown: nothing can be read
             v = "CAST(NULL AS VARCHAR)"
         values.append(f"{v} AS {_qid(c)}")
-    cs = ", ".join(f"c{i}" for i in range(1, n + 1))
-    parts, tables = [], {}
-    if parsed.clean is not None:
-        tables[f"{_TMP}_clean"] = parsed.clean
-        parts.append(f"SELECT line_no, {n} AS nfields, FALSE AS enc, {cs} FROM {_TMP}_clean")
-    if parsed.odd is not None:
-        tables[f"{_TMP}_odd"] = parsed.odd
-        parts.append(f"SELECT line_no, nfields, enc, {cs} FROM {_TMP}_odd")
-    if not parts:  # empty file: a typed, empty relation
-        parts.append(f"SELECT CAST(NULL AS BIGINT) AS line_no, 0 AS nfields, FALSE AS enc, "
-                     + ", ".join(f"CAST(NULL AS VARCHAR) AS c{i}" for i in range(1, n + 1)) + " WHERE FALSE")
-    problem = _problem_sql(fields, file_code, file_matches)
-    sql = (f"SELECT line_no AS {_LINE}, {problem} AS {_PROBLEM}" + "".join(", " + v for v in values)
-           + " FROM (" + " UNION ALL ".join(parts) + ")")
-    return _FileQuery(sql, tables, parsed.rows_read, ordered=parsed.odd is None)
+    ods_code = _lit((rt or "") + ODS_SUFFIX)
+    where = ""
+    if route:
+        known = ", ".join(_lit(c) for c in sorted(known_record_types()))
+        where = f" WHERE c1 IN ({_lit(rt)}, {ods_code}) OR (keep_unknown AND c1 NOT IN ({known}))"
+    # The fields are taken out of the split list once, as columns: referenced inside the CASE below, an
+    # expression over the list would be evaluated again for every reference.
+    width = n + len(ODS_FIELDS) if rt is not None else 1
+    fields_sql = ", ".join(f"p[{i}] AS c{i}" for i in range(1, width + 1))
+    rows = (f"SELECT l.src, line_no, enc, {fields_sql}, len(p) AS nf, p[1] = {ods_code} AS ods, "
+            f"s.name, s.exp, s.keep_unknown "
+            f"FROM (SELECT src, line_no, enc, string_split(line, '^') AS p FROM ({lines_sql}) "
+            f"WHERE line IS NOT NULL AND (contains(line, '^') OR NOT regexp_full_match(line, '{_BLANK_RE}'))) l "
+            f"JOIN {_SRC} s ON l.src = s.src")
+    return (f"SELECT src AS {_FILE}, line_no AS {_LINE}, {_problem_sql(rt, route=route)} AS {_PROBLEM}"
+            + "".join(", " + v for v in values) + f" FROM ({rows}){where}")
 
 
 Stats = dict[str, tuple[int, int, str | None]]  # rule -> (rows, first line, column of that first row)
@@ -710,6 +752,48 @@ def _check_on_error(on_error: str) -> None:
         raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, target: str, sources: list[_Source], plan: _Plan, *,
+                route: bool = False, lines: str | None = None) -> None:
+    """INSERT into ``target`` (columns ``_FILE, _LINE, _PROBLEM`` and the plan's) every non-blank line of
+    ``sources`` (each :func:`_open`-ed), classified and typed: one scan, the rules checked in SQL.
+
+    Not inside a transaction (a file DuckDB's reader refuses is retried), unless the lines were staged
+    before it began: pass :func:`_stage`'s ``lines`` then (and :func:`_unstage` afterwards).
+    """
+    cols = ", ".join(_qid(c) for c in plan.columns)
+    staged_here = lines is None
+    try:
+        if staged_here:
+            lines = _stage(con, sources)
+        with _no_projection_pullup(con):
+            con.execute(f"INSERT INTO {target} ({_FILE}, {_LINE}, {_PROBLEM}{', ' + cols if cols else ''}) "
+                        f"SELECT * FROM ({_rows_sql(lines, plan, route=route)})")
+    finally:
+        if staged_here:
+            _unstage(con)
+
+
+@contextmanager
+def _no_projection_pullup(con: duckdb.DuckDBPyConnection):
+    """DuckDB 2.0's ``projection_pullup`` optimizer moves the split fields (``c1``..) into the expressions that
+    use them, so the line is split again for each of the ~100 references in the rules' CASE (measured: 10-15x
+    slower when only the rule is selected). Turned off for this connection while the rows query runs."""
+    before = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] or ""
+    names = [n for n in before.split(",") if n.strip()]
+    changed = False
+    if "projection_pullup" not in names:
+        try:
+            con.execute("SET disabled_optimizers = " + _lit(",".join([*names, "projection_pullup"])))
+            changed = True
+        except duckdb.Error:  # a DuckDB without that optimizer
+            pass
+    try:
+        yield
+    finally:
+        if changed:
+            con.execute("SET disabled_optimizers = " + _lit(before))
+
+
 def load_calpads(
     con: duckdb.DuckDBPyConnection,
     paths: Sequence[str | Path],
@@ -725,13 +809,13 @@ def load_calpads(
     The table holds one record type: ``record_type`` if given (pass it: it also fixes the schema
     of an empty load), else the type of the first file's first row with a known type. Columns:
     ``columns`` (default: all non-reserved fields, plus the ODS trailer when any file is in ODS
-    form) and always ``source_file`` (the file name, e.g. ``0100001.txt``). Files are read one at
-    a time. Row order in the table is not guaranteed (it is written in parallel): ask for
-    ``source_line`` and ``ORDER BY source_file, source_line`` when file order matters.
+    form) and always ``source_file`` (the file name, e.g. ``0100001.txt``). All files are read in one
+    DuckDB scan and checked by one SQL statement. Row order in the table is not guaranteed (it is written
+    in parallel): ask for ``source_line`` and ``ORDER BY source_file, source_line`` when file order matters.
 
     ``on_error="skip"`` drops bad rows and counts them per (file name, rule); ``"raise"`` raises
-    :class:`CalpadsFormatError` at the first bad row and leaves any existing ``table`` untouched
-    (the load runs in its own transaction, so ``con`` must not be inside one).
+    :class:`CalpadsFormatError` for the first bad row of the first file that has one and leaves any
+    existing ``table`` untouched (the load runs in its own transaction, so ``con`` must not be inside one).
     """
     _check_on_error(on_error)
     paths = [Path(p) for p in paths]
@@ -741,11 +825,13 @@ def load_calpads(
             f"cannot tell the record type of {table}: no file has a row with a known record type; pass record_type="
         )
     target, schema = _qualified(table)
-    rejected: dict[tuple[str, str], int] = {}
-    rows_by_file: dict[str, int] = {}
-    rows_read = 0
-    first_error: tuple[str, int, str] | None = None
-    cols = ", ".join(_qid(c) for c in plan.columns)
+    sources = []
+    for path, code in zip(paths, plan.file_codes):
+        matches = code is not None and normalize_record_type(code) == plan.record_type
+        src = _Source(path, path.name, exp=code if matches else None)
+        _open(src)
+        sources.append(src)
+    lines = _stage(con, sources)  # before the transaction: a file DuckDB's reader refuses is retried
     # SQL tables are unordered; not preserving insertion order lets DuckDB write in parallel
     # (about 2x faster on a 2-core machine). Restored afterwards.
     keep_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
@@ -761,32 +847,29 @@ def load_calpads(
             f"CREATE OR REPLACE TABLE {target} ({_FILE} INTEGER, {_LINE} BIGINT, {_PROBLEM} VARCHAR"
             + (", " + coldefs if coldefs else "") + ")"
         )
-        for k, (path, code) in enumerate(zip(paths, plan.file_codes)):
-            fq = _file_query(path, code, plan)
-            for name, tbl in fq.tables.items():
-                con.register(name, tbl)
-            try:
-                con.execute(f"INSERT INTO {target} ({_FILE}, {_LINE}, {_PROBLEM}, {cols}) "
-                            f"SELECT {k}, {_LINE}, {_PROBLEM}, {cols} FROM ({fq.sql})")
-            finally:
-                for name in fq.tables:
-                    con.unregister(name)
-            del fq.tables
-            stats = _stats_from_rows(con.execute(
-                f"SELECT arg_min({_PROBLEM}, {_LINE}), count(*), min({_LINE}) FROM {target} "
-                f"WHERE {_FILE} = {k} AND {_PROBLEM} IS NOT NULL GROUP BY split_part({_PROBLEM}, ':', 1)"
-            ).fetchall())
-            if stats and on_error == "raise":
-                raise _first_error(path, code, stats)
-            bad = 0
+        insert_rows(con, target, sources, plan, lines=lines)
+        per_file: dict[int, Stats] = {}
+        for k, problem, count, first in con.execute(
+            f"SELECT {_FILE}, arg_min({_PROBLEM}, {_LINE}), count(*), min({_LINE}) FROM {target} "
+            f"WHERE {_PROBLEM} IS NOT NULL GROUP BY {_FILE}, split_part({_PROBLEM}, ':', 1)"
+        ).fetchall():
+            per_file.setdefault(k, {}).update(_stats_from_rows([(problem, count, first)]))
+        read = dict(con.execute(f"SELECT {_FILE}, count(*) FROM {target} GROUP BY 1").fetchall())
+        if per_file and on_error == "raise":
+            k = min(per_file)
+            raise _first_error(paths[k], plan.file_codes[k], per_file[k])
+        rejected: dict[tuple[str, str], int] = {}
+        rows_by_file: dict[str, int] = {}
+        first_error: tuple[str, int, str] | None = None
+        for k, path in enumerate(paths):
+            stats = per_file.get(k, {})
             for rule, (count, _, _) in stats.items():
                 rejected[(path.name, rule)] = rejected.get((path.name, rule), 0) + count
-                bad += count
             if stats and first_error is None:
-                err = _first_error(path, code, stats)
+                err = _first_error(path, plan.file_codes[k], stats)
                 first_error = (path.name, err.line, err.rule)
-            rows_read += fq.rows_read
-            rows_by_file[path.name] = rows_by_file.get(path.name, 0) + fq.rows_read - bad
+            bad = sum(count for count, _, _ in stats.values())
+            rows_by_file[path.name] = rows_by_file.get(path.name, 0) + read.get(k, 0) - bad
         if rejected:
             con.execute(f"DELETE FROM {target} WHERE {_PROBLEM} IS NOT NULL")
         for helper in (_FILE, _LINE, _PROBLEM):
@@ -797,11 +880,12 @@ def load_calpads(
         raise
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
+        _unstage(con)
     return LoadReport(
         table=table,
         record_type=plan.record_type,
         files=len(paths),
-        rows_read=rows_read,
+        rows_read=sum(read.values()),
         rows_loaded=sum(rows_by_file.values()),
         rejected=rejected,
         rows_by_file=rows_by_file,
@@ -844,16 +928,17 @@ def read_calpads_with_report(
     path = Path(path)
     plan = _plan([path], columns, record_type, with_source_file=False)
     code = plan.file_codes[0]
-    fq = _file_query(path, code, plan)
+    matches = code is not None and normalize_record_type(code) == plan.record_type
+    src = _Source(path, path.name, exp=code if matches else None)
+    _open(src)
     con = duckdb.connect(":memory:")
     con.execute("SET enable_progress_bar = false")
     try:
-        for name, tbl in fq.tables.items():
-            con.register(name, tbl)
-        result = con.sql(fq.sql).to_arrow_table()  # one pass, no table write
+        lines = _stage(con, [src])
+        with _no_projection_pullup(con):
+            result = con.sql(_rows_sql(lines, plan)).to_arrow_table()  # one pass, no table write
     finally:
         con.close()
-    del fq.tables
     problems = result.column(_PROBLEM)
     stats: Stats = {}
     if problems.null_count < len(problems):
@@ -866,10 +951,10 @@ def read_calpads_with_report(
         if on_error == "raise":
             raise _first_error(path, code, stats)
         result = result.filter(pc.is_null(problems))
-    if not fq.ordered:
-        result = result.sort_by(_LINE)
+    rows_read = len(problems)
+    result = result.sort_by(_LINE)
     frame = _to_pandas(result.select(plan.columns), plan.col_types)
-    return CalpadsRead(frame, {rule: s[0] for rule, s in stats.items()}, fq.rows_read)
+    return CalpadsRead(frame, {rule: s[0] for rule, s in stats.items()}, rows_read)
 
 
 def read_calpads(

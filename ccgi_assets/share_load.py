@@ -275,60 +275,29 @@ def load_record_type(con: duckdb.DuckDBPyConnection, record_type: str, files: li
     all_fields = cp.layout(rt) + list(cp.ODS_FIELDS)
     types = {f.name: cp._SQL_TYPES[f.type] for f in all_fields if not f.reserved}
     plan_cols = [*cols, *([] if "upload_date" in cols else ["upload_date"])]
-    plan = cp._Plan(rt, True, plan_cols, {c: types[c] for c in plan_cols}, [])
-    stage = f"_ccgi_stage_{table}"
+    plan = cp._Plan(rt, True, [*plan_cols, "source_file"],
+                    {**{c: types[c] for c in plan_cols}, "source_file": "VARCHAR"}, [])
+    # the stage becomes the new table: rows not taken are deleted, the previous rows of held LEAs added
+    stage = f"{schema}._ccgi_new_{table}"
     line, problem = cp._LINE, cp._PROBLEM
-    coldefs = ", ".join(f"{cp._qid(c)} {plan.col_types[c]}" for c in plan_cols)
-    qcols = ", ".join(cp._qid(c) for c in plan_cols)
+    coldefs = ", ".join(f"{cp._qid(c)} {plan.col_types[c]}" for c in plan.columns)
     codes = codes if codes is not None else {}
     keep_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
     con.execute("SET preserve_insertion_order = false")
-    con.begin()
     try:
+        # the rows of this record type from every file, in one scan, checked in SQL, into the stage
+        # (outside the transaction: a file DuckDB's reader refuses is read again in Python)
+        empty_files, sources = _sources(files, rt, codes, out)
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} (source_file VARCHAR, {line} BIGINT, {problem} VARCHAR, "
+        con.execute(f"CREATE OR REPLACE TABLE {stage} ({cp._FILE} INTEGER, {line} BIGINT, {problem} VARCHAR, "
                     f"{coldefs})")
-        empty_files: list[ShareFile] = []
-        for f in files:
-            raw = None
-            if f.rel not in codes:
-                try:
-                    raw = f.path.read_bytes()
-                except OSError:
-                    out.not_used.append({"file": f.rel, "reason": "unreadable"})
-                    continue
-                codes[f.rel] = cp.file_codes(raw)
-            found, n_unknown = codes[f.rel]
-            mine = [c for c in found if cp.normalize_record_type(c) == rt]
-            if not found:
-                if f.size == 0 or n_unknown == 0:
-                    empty_files.append(f)  # nothing in it: its path may say whose it was
-                else:
-                    out.not_used.append({"file": f.rel, "reason": "no_calpads_rows"})
-                continue
-            if not mine:
-                if not any(cp.normalize_record_type(c) in _TYPES for c in found):
-                    out.not_used.append({"file": f.rel, "reason": "record_type_not_shared"})
-                continue
-            if raw is None:
-                try:
-                    raw = f.path.read_bytes()
-                except OSError:
-                    out.not_used.append({"file": f.rel, "reason": "unreadable"})
-                    continue
-            for code in mine:
-                # rows with an unknown code are counted once per file: with its first record type
-                fq = cp._file_query(f.path, code, plan, raw=raw, route=True, keep_unknown=(code == found[0]))
-                for name, tbl in fq.tables.items():
-                    con.register(name, tbl)
-                try:
-                    con.execute(f"INSERT INTO {stage} (source_file, {line}, {problem}, {qcols}) "
-                                f"SELECT {cp._lit(f.rel)}, {line}, {problem}, {qcols} FROM ({fq.sql})")
-                finally:
-                    for name in fq.tables:
-                        con.unregister(name)
-            del raw
-
+        cp.insert_rows(con, stage, sources, plan, route=True)
+        con.begin()
+    except BaseException:
+        con.execute(f"DROP TABLE IF EXISTS {stage}")
+        con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
+        raise
+    try:
         # rejected rows, per file and rule, with the first line
         for rel, rule, n, first in con.execute(
             f"SELECT source_file, split_part({problem}, ':', 1) AS rule, count(*), min({line}) FROM {stage} "
@@ -343,11 +312,14 @@ def load_record_type(con: duckdb.DuckDBPyConnection, record_type: str, files: li
         size = {f.rel: f.size for f in files}
         cands: dict[str, list[tuple[tuple, str, int]]] = {}
         lea_seen_in: dict[str, set[str]] = {}
+        staged_ok: set[tuple[str, str]] = set()  # (file, LEA) with valid rows in the stage
         for rel, lea, ok, upload in con.execute(
             f"SELECT source_file, coalesce(reporting_lea, '') AS lea, count(*) FILTER (WHERE {problem} IS NULL), "
             f"max(upload_date) FILTER (WHERE {problem} IS NULL) FROM {stage} GROUP BY ALL"
         ).fetchall():
             lea_seen_in.setdefault(rel, set()).add(lea)
+            if ok:
+                staged_ok.add((rel, lea))
             if lea == "" and ok == 0:
                 continue  # malformed rows that name no LEA: counted as rejected above
             when = (int(datetime(upload.year, upload.month, upload.day, tzinfo=timezone.utc).timestamp()) * _NS
@@ -403,12 +375,16 @@ def load_record_type(con: duckdb.DuckDBPyConnection, record_type: str, files: li
         out.leas_removed = sorted(lea for lea in before if lea not in cands and lea != "")
 
         # the new table: applied uploads, plus the previous rows of held LEAs
-        keep = ", ".join(cp._qid(c) for c in cols)
         con.execute("CREATE OR REPLACE TEMP TABLE _ccgi_applied (file VARCHAR, lea VARCHAR)")
         if applied:
             con.executemany("INSERT INTO _ccgi_applied VALUES (?, ?)", [list(a) for a in applied])
-        parts = [f"SELECT {keep}, s.source_file FROM {stage} s JOIN _ccgi_applied a "
-                 f"ON s.source_file = a.file AND coalesce(s.reporting_lea, '') = a.lea WHERE s.{problem} IS NULL"]
+        if set(applied) != staged_ok:
+            con.execute(f"DELETE FROM {stage} s WHERE s.{problem} IS NOT NULL OR NOT EXISTS (SELECT 1 FROM "
+                        "_ccgi_applied a WHERE a.file = s.source_file AND a.lea = coalesce(s.reporting_lea, ''))")
+        elif out.rejected:
+            con.execute(f"DELETE FROM {stage} WHERE {problem} IS NOT NULL")
+        for helper in (cp._FILE, line, problem, *([] if "upload_date" in cols else ["upload_date"])):
+            con.execute(f"ALTER TABLE {stage} DROP COLUMN {cp._qid(helper)}")
         if kept and exists:
             old_cols = set(_columns_of(con, schema, table))
             sel = ", ".join(
@@ -416,10 +392,10 @@ def load_record_type(con: duckdb.DuckDBPyConnection, record_type: str, files: li
                 for c in [*cols, "source_file"])
             con.execute("CREATE OR REPLACE TEMP TABLE _ccgi_kept (lea VARCHAR)")
             con.executemany("INSERT INTO _ccgi_kept VALUES (?)", [[k] for k in kept])
-            parts.append(f"SELECT {sel} FROM {target} WHERE coalesce(reporting_lea, '') IN (SELECT lea FROM _ccgi_kept)")
-        con.execute(f"CREATE OR REPLACE TABLE {schema}._ccgi_new_{table} AS " + " UNION ALL ".join(parts))
+            con.execute(f"INSERT INTO {stage} SELECT {sel} FROM {target} "
+                        "WHERE coalesce(reporting_lea, '') IN (SELECT lea FROM _ccgi_kept)")
         con.execute(f"DROP TABLE IF EXISTS {target}")
-        con.execute(f"ALTER TABLE {schema}._ccgi_new_{table} RENAME TO {table}")
+        con.execute(f"ALTER TABLE {stage} RENAME TO {table}")
         out.rows_loaded = int(con.execute(f"SELECT count(*) FROM {target}").fetchone()[0])
         out.leas_loaded = len(applied)
 
@@ -429,15 +405,54 @@ def load_record_type(con: duckdb.DuckDBPyConnection, record_type: str, files: li
         if out.held:
             con.executemany(f"INSERT INTO {schema}._held VALUES (?, ?, ?, ?, ?, ?)",
                             [[h[c] for c in HELD_COLUMNS] for h in out.held])
-        for tmp in (stage, "_ccgi_applied", "_ccgi_kept"):
+        for tmp in ("_ccgi_applied", "_ccgi_kept"):
             con.execute(f"DROP TABLE IF EXISTS {tmp}")
         con.commit()
     except BaseException:
         con.rollback()
+        con.execute(f"DROP TABLE IF EXISTS {stage}")  # created before the transaction
         raise
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
     return out
+
+
+def _sources(files: list[ShareFile], rt: str, codes: dict[str, tuple[list[str], int]], out: ShareLoad,
+             ) -> tuple[list[ShareFile], list]:
+    """The files holding rows of ``rt``, opened for one scan (:func:`ccgi_assets.calpads.insert_rows`), and
+    the files with no row at all (their path may say whose they were); others are named in ``out``."""
+    empty_files: list[ShareFile] = []
+    sources = []
+    for f in files:
+        raw = None
+        if f.rel not in codes:
+            try:
+                raw = f.path.read_bytes()
+            except OSError:
+                out.not_used.append({"file": f.rel, "reason": "unreadable"})
+                continue
+            codes[f.rel] = cp.file_codes(raw)
+        found, n_unknown = codes[f.rel]
+        mine = [c for c in found if cp.normalize_record_type(c) == rt]
+        if not found:
+            if f.size == 0 or n_unknown == 0:
+                empty_files.append(f)  # nothing in it: its path may say whose it was
+            else:
+                out.not_used.append({"file": f.rel, "reason": "no_calpads_rows"})
+            continue
+        if not mine:
+            if not any(cp.normalize_record_type(c) in _TYPES for c in found):
+                out.not_used.append({"file": f.rel, "reason": "record_type_not_shared"})
+            continue
+        # rows with an unknown code are counted once per file: with its first record type
+        src = cp._Source(f.path, f.rel, keep_unknown=cp.normalize_record_type(found[0]) == rt)
+        try:
+            cp._open(src, raw)
+        except OSError:
+            out.not_used.append({"file": f.rel, "reason": "unreadable"})
+            continue
+        sources.append(src)
+    return empty_files, sources
 
 
 #: the record types the local share holds, in the order they are named in

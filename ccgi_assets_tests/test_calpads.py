@@ -426,13 +426,21 @@ def test_load_rejects_bad_table_names(tmp_path):
         load_calpads(duckdb.connect(), [path], "senr; DROP TABLE x")
 
 
-def test_fast_and_slow_splitting_give_the_same_rows(tmp_path):
-    # a clean file is split in one pass; a blank line sends it through the line-by-line classifier
+def test_duckdb_scan_and_python_lines_give_the_same_rows(tmp_path):
+    # a regular UTF-8 file is read by DuckDB's CSV scan; a lone CR (data, not a line break) or a
+    # Windows-1252 byte sends the whole file to lines cut in Python: the same SQL reads both
     lines = [scsc(ssid=f"{i:010d}", student_legal_first_name=f"Ñame{i}", student_credits_earned=f"{i}.5")
              for i in range(20)]
-    fast = read_calpads(write(tmp_path / "fast.txt", lines))
-    slow = read_calpads(write(tmp_path / "slow.txt", lines[:10] + [""] + lines[10:]))
-    pd.testing.assert_frame_equal(fast, slow)
+    cols = ["ssid", "student_legal_first_name", "student_credits_earned", "student_birth_date", "source_line"]
+    scan = read_calpads(write(tmp_path / "scan.txt", lines[:10] + [""] + lines[10:]), columns=cols)
+    lone_cr = read_calpads(write(tmp_path / "cr.txt", lines[:10] + [""] + lines[10:] + [scsc(ssid="9\r9", student_birth_date="x")]),
+                           columns=cols, on_error="skip")
+    cp1252 = read_calpads(write(tmp_path / "w.txt", lines[:10] + [""] + lines[10:], encoding="cp1252",
+                                newline="\r\n"), columns=cols)
+    assert lone_cr.attrs["rejected"] == {"bad_date": 1}  # the row with the CR: one row, its own line
+    pd.testing.assert_frame_equal(scan, lone_cr)
+    pd.testing.assert_frame_equal(scan, cp1252)
+    assert scan["source_line"].tolist() == list(range(1, 11)) + list(range(12, 22))
 
 
 def test_a_line_longer_than_a_parser_block_is_one_too_long_row(tmp_path):
@@ -440,3 +448,64 @@ def test_a_line_longer_than_a_parser_block_is_one_too_long_row(tmp_path):
     report = read_calpads_with_report(path, on_error="skip")
     assert report.rejected == {"too_long": 1}
     assert report.frame["local_course_id"].tolist() == ["ENG9H", "0042"]
+
+
+def test_every_file_of_one_load_keeps_its_physical_line_numbers(tmp_path):
+    # one scan over files read by DuckDB (LF, CRLF + BOM) and in Python (lone CR, Windows-1252, UTF-16):
+    # each row keeps its own file's line number, each bad row its file, line and rule
+    specs = {
+        "0100001.txt": dict(),
+        "0200002.txt": dict(newline="\r\n", bom=True),
+        "0300003.txt": dict(lone_cr=True),
+        "0400004.txt": dict(encoding="cp1252", newline="\r\n"),
+        "0500005.txt": dict(encoding="utf-16"),
+    }
+    paths, expected = [], {}
+    for k, (name, spec) in enumerate(specs.items()):
+        lines = ["", senr(ssid=f"{k}000000001", first="Zoë"), "  ", senr(ssid=f"{k}000000002", birth="20091399"),
+                 senr(ssid=f"{k}000000003", first="Ana\rMaria" if spec.pop("lone_cr", False) else "Ana")]
+        lines += [senr(ssid=f"{k}{i:09d}") for i in range(4, 4 + 3 * k)]  # files of different lengths
+        paths.append(write(tmp_path / name, lines, **spec))
+        expected[name] = {f"{k}000000001": 2, f"{k}000000003": 5, **{f"{k}{i:09d}": i + 2 for i in range(4, 4 + 3 * k)}}
+    con = duckdb.connect()
+    report = load_calpads(con, paths, "senr", columns=["ssid", "student_legal_first_name", "source_line"])
+    assert report.rejected == {(name, "bad_date"): 1 for name in specs}
+    assert report.first_error == ("0100001.txt", 4, "bad_date")
+    assert report.rows_read == sum(3 + 3 * k for k in range(5))
+    got: dict[str, dict[str, int]] = {}
+    for ssid, first, line, name in con.execute("SELECT ssid, student_legal_first_name, source_line, source_file "
+                                               "FROM senr").fetchall():
+        got.setdefault(name, {})[ssid] = line
+        if ssid.endswith("000000001"):
+            assert first == "Zoë"
+    assert got == expected
+    with pytest.raises(CalpadsFormatError) as info:
+        load_calpads(con, paths[::-1], "senr", on_error="raise")
+    assert (Path(info.value.path).name, info.value.line, info.value.rule) == ("0500005.txt", 4, "bad_date")
+    assert_no_values(info.value)
+
+
+def test_a_file_name_with_pattern_characters_is_read_as_itself(tmp_path):
+    # DuckDB would expand "[1]" as a pattern (and read 01000011.txt): such a path is read in Python
+    own = write(tmp_path / "0100001[1].txt", [senr(ssid="0000000001")])
+    write(tmp_path / "01000011.txt", [senr(ssid="0000000002"), senr(ssid="0000000003")])
+    con = duckdb.connect()
+    report = load_calpads(con, [own], "senr", columns=["ssid"])
+    assert report.rows_loaded == 1
+    assert con.execute("SELECT ssid, source_file FROM senr").fetchall() == [("0000000001", "0100001[1].txt")]
+
+
+def test_a_line_duckdb_refuses_is_read_in_python_and_its_error_holds_no_value(tmp_path):
+    # a line beyond DuckDB's maximum line size makes its CSV reader fail with the line in its message:
+    # the file is read in Python instead, and the error names file, line and rule only
+    huge = senr(first=FIRST * 400_000)
+    path = write(tmp_path / "0100001.txt", [senr(ssid="0000000001"), huge, senr(ssid="0000000003")])
+    con = duckdb.connect()
+    with pytest.raises(CalpadsFormatError) as info:
+        load_calpads(con, [path], "senr", on_error="raise")
+    assert (info.value.line, info.value.rule, info.value.column) == (2, "too_long", "student_legal_first_name")
+    assert_no_values(info.value)
+    report = load_calpads(con, [path], "senr", columns=["ssid", "source_line"])
+    assert report.rejected == {("0100001.txt", "too_long"): 1}
+    assert sorted(con.execute("SELECT ssid, source_line FROM senr").fetchall()) == [("0000000001", 1),
+                                                                                   ("0000000003", 3)]
