@@ -21,7 +21,11 @@ def defuse(df: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             text = out[col].astype("string")
-            risky = text.str.startswith(_FORMULA_START).fillna(False) & ~text.str.fullmatch(r"-?\d+(\.\d+)?").fillna(False)
+            risky = text.str.startswith(_FORMULA_START).fillna(False)
+            if not risky.any():  # the common case: one vectorized test per column, no copy
+                continue
+            numeric = text[risky].str.fullmatch(r"-?\d+(\.\d+)?").fillna(False)
+            risky.loc[numeric[numeric].index] = False
             out[col] = text.where(~risky, "'" + text)
     return out
 

@@ -49,7 +49,7 @@ def snowflake_resources(home: Path) -> dict:
     from ``CCGI_*_URL`` locations (object storage URLs or folders)."""
     import os
 
-    from resources.io_managers import ContractSnowflakePandasIOManager
+    from resources.snowflake_io import ContractSnowflakePandasIOManager
 
     creds = dict(account=EnvVar("SNOWFLAKE_ACCOUNT"), user=EnvVar("SNOWFLAKE_USER"),
                  password=EnvVar("SNOWFLAKE_PASSWORD"), warehouse=EnvVar("SNOWFLAKE_WAREHOUSE"),
