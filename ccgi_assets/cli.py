@@ -82,6 +82,7 @@ def cmd_run(args) -> int:
 
     from dagster import DagsterInstance
 
+    from ccgi_assets.assets.automation import observe_sources
     from ccgi_assets.definitions import defs
     from ccgi_assets.partitions import lea_partitions
 
@@ -105,6 +106,7 @@ def cmd_run(args) -> int:
         return result.success
 
     print(f"materializing every asset for {len(leas)} LEAs (Dagster home: {dagster_home})")
+    observe_sources(instance, run_config=QUIET)  # record every source's version first (issue 10): `make ui` redoes nothing
     if not run("course_catalog_job", "course catalog share"):
         print("the course catalog share failed; the student flows need it", file=sys.stderr)
         return 1
