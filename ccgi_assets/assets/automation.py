@@ -37,11 +37,13 @@ _DEP_UPDATE_DONE = AC.any_deps_match(AC.newly_updated() & ~AC.executed_with_root
 _QUIET = ~AC.any_deps_in_progress() & ~AC.in_progress() & ~AC.missing()
 
 
-def on_change() -> AutomationCondition:
+def on_change(*through_upstream) -> AutomationCondition:
     """Re-materialize when what the asset reads changed: a source's data version (per LEA for partitioned
     assets), or an upstream asset updated by another run. Not for a partition never materialized (the opt-in
-    sensor starts an LEA), nor while an input is being written. The landing zone is the sensor's."""
-    changed = _DEP_UPDATED.ignore(AssetSelection.assets(optin_landing.key))
+    sensor starts an LEA), nor while an input is being written. The landing zone is the sensor's; sources named
+    in ``through_upstream`` reach the asset through an upstream asset that reads them too (it then runs once,
+    after that asset, instead of once for the source and again for the asset)."""
+    changed = _DEP_UPDATED.ignore(AssetSelection.assets(optin_landing.key, *(s.key for s in through_upstream)))
     return (changed.since_last_handled() & _QUIET).with_label("on a change of what it reads")
 
 

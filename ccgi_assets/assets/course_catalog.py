@@ -98,7 +98,7 @@ def cmp_match_results(context: AssetExecutionContext, crse_courses: pd.DataFrame
 
 
 @asset(group_name=GROUP, kinds={"html"}, tags={"data_class": "aggregate"}, deps=[uc_cmp_list],
-       automation_condition=on_change())
+       automation_condition=on_change(uc_cmp_list))
 def course_match_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame, crse_courses: pd.DataFrame,
                          cmp: CmpSource, reports: ReportStore) -> MaterializeResult:
     """The course-match report (seed Diagram 1 step 4) of every LEA that submitted CRSE data but has no

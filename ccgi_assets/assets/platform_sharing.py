@@ -160,7 +160,7 @@ def cde_extract(context: AssetExecutionContext, registration_roster: pd.DataFram
 
 
 @asset(
-    **contract_asset(c.LeaReportFigure, GROUP, kind="html", automation_condition=on_change()), deps=[platform_activity, uc_cmp_list],
+    **contract_asset(c.LeaReportFigure, GROUP, kind="html", automation_condition=on_change(uc_cmp_list)), deps=[platform_activity, uc_cmp_list],
     freshness_policy=FreshnessPolicy.time_window(fail_window=dt.timedelta(days=8), warn_window=dt.timedelta(days=2)),
 )
 def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame, crse_courses: pd.DataFrame,
