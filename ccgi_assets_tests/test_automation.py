@@ -207,3 +207,42 @@ def test_every_asset_is_automated_and_the_sources_are_observable():
         assert graph.get(key).automation_condition is not None, key
     assert {k for k in graph.observable_asset_keys} == set(SOURCE_KEYS)
     assert defs.resolve_schedule_def("observe_sources_schedule").job_name == "observe_sources_job"
+
+
+def test_an_lea_with_crse_data_only_gets_its_course_match_report_and_cde_the_unmatched_cmp_courses(small_home):
+    """Seed Diagram 1 step 4 for every LEA with CRSE data (not only LEAs in the student share), and the CMP
+    courses CALPADS lacks returned to CDE beside the match results."""
+    from dagster import instance_for_test
+
+    from ccgi_assets.matching.vocabulary import UNMATCHED_COLUMNS
+
+    src = sorted((small_home / "share" / "CRSE").glob("*.txt"))[0]
+    lea, new = src.stem, "0999990"
+    rows = [line.split("^") for line in src.read_text(encoding="utf-8").splitlines()]
+    for f in rows:
+        f[3], f[4] = new, "9" + f[4][1:]  # its own schools
+    (src.parent / f"{new}.txt").write_text("".join("^".join(f) + "\n" for f in rows), encoding="utf-8")
+    cmp = next((small_home / "cmp").glob("*.csv"))
+    df = pd.read_csv(cmp, dtype=str, keep_default_na=False)
+    mine = df[df["cds_code"].str[:7] == lea].copy()
+    mine["cds_code"] = new + "9" + mine["cds_code"].str[8:]
+    mine["cmp_course_id"] = "9" + mine["cmp_course_id"].str[1:]
+    extra = mine.iloc[:1].assign(cmp_course_id="9000001", course_title="Marine Biology Honors Research")
+    pd.concat([df, mine, extra]).to_csv(cmp, index=False)
+
+    res = local_resources(small_home)
+    with instance_for_test() as instance:
+        result = materialize([*SOURCES, *ASSETS], selection=["crse_courses", "cmp_match_results", "course_match_reports"],
+                             resources=res, instance=instance)
+        assert result.success
+        meta = {e.asset_key.path[-1]: e.materialization.metadata for e in result.get_asset_materialization_events()}
+    assert new in meta["course_match_reports"]["leas"].value  # an LEA outside the student share
+    report = (small_home / "reports" / new / "index.html").read_text(encoding="utf-8")
+    assert "Marine Biology Honors Research" in report  # its CMP course CALPADS lacks
+    summary = pd.read_csv(small_home / "reports" / new / "course_match_summary.csv", dtype=str)
+    assert len(summary) > 0
+
+    unmatched = pd.read_csv(small_home / "exports" / "cde" / "unmatched_cmp_courses.csv", dtype=str)
+    assert list(unmatched.columns) == UNMATCHED_COLUMNS  # CMP fields only: nothing about a student
+    assert "9000001" in set(unmatched["cmp_course_id"])
+    assert meta["cmp_match_results"]["cmp_courses_not_in_calpads"].value == len(unmatched)

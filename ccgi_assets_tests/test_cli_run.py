@@ -51,7 +51,7 @@ def test_ccgi_run_materializes_every_asset_for_every_lea(tmp_path):
     # the runs are recorded in DAGSTER_HOME, so the UI shows them
     from dagster import DagsterInstance
     with DagsterInstance.from_config(str(dh)) as instance:
-        assert len(instance.get_runs()) == len(leas) + 2
+        assert len(instance.get_runs()) == len(leas) + 3  # + the source observation, the catalog, the CDE extract
 
 
 def expected_exports(home, con) -> tuple[dict[tuple[str, str], set[str]], set[str]]:

@@ -121,12 +121,38 @@ def calpads_share_load(context: AssetExecutionContext, calpads: CalpadsShare):
     """The CALPADS share load, as its own step (issue 14): warnings name file, line and rule, once per load."""
     figures = calpads.prepare(list(CALPADS))
     for rt, spec in CALPADS.items():
-        versions = {lea: v for lea, (v, _) in calpads.lea_versions(rt).items()}
-        leas = observed_leas(context, versions)
-        details = {lea: {"rows": int(v.split(":", 1)[0])} for lea, v in versions.items()}
+        state = calpads.state(rt)
+        if state and state == _last_summary(context, spec.key).get("share_state") and not _unrecorded(context, spec.key):
+            # the share has not changed since the last observation (on Snowflake: the tables' last-altered time
+            # and row count): no per-LEA versions to compute, nothing new to record
+            leas, versions, details = [], {}, {}
+        else:
+            versions = {lea: v for lea, (v, _) in calpads.lea_versions(rt).items()}
+            leas = observed_leas(context, versions)
+            details = {lea: {"rows": int(v.split(":", 1)[0])} for lea, v in versions.items()}
+        # a run for some LEAs records only theirs: the next full observation must still look at the others
+        full = not (context.has_partition_key or context.has_partition_key_range)
         record(context, spec.key, leas, versions, details,
-               {**_load_summary(figures.get(rt, {})), "share_state": calpads.state(rt)})
+               {**_load_summary(figures.get(rt, {})), "share_state": state if full else "partial"})
     yield from ()
+
+
+def _last_summary(context: AssetExecutionContext, key: AssetKey) -> dict:
+    """Metadata of the source's latest observation when it is a summary (logged last by every observation)."""
+    from dagster import AssetRecordsFilter
+
+    records = context.instance.fetch_observations(AssetRecordsFilter(asset_key=key), limit=1).records
+    if not records or records[0].asset_observation.partition is not None:
+        return {}
+    return {k: getattr(v, "value", v) for k, v in records[0].asset_observation.metadata.items()}
+
+
+def _unrecorded(context: AssetExecutionContext, key: AssetKey) -> bool:
+    """Whether an LEA this observation covers has no version recorded yet (e.g. a partition just registered)."""
+    leas = observed_leas(context, [])
+    recorded = context.instance.event_log_storage.get_latest_tags_by_partition(
+        key, DagsterEventType.ASSET_OBSERVATION, [DATA_VERSION_TAG], asset_partitions=leas)
+    return any(lea not in recorded for lea in leas)
 
 
 # --------------------------------------------------------------------------------------------- files
