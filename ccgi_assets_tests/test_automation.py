@@ -201,6 +201,26 @@ def test_a_participation_change_reruns_that_lea_and_a_new_list_is_left_to_the_se
     assert ticks[1:] == [{"cde_extract": {None}}]
 
 
+def test_a_run_the_opt_in_sensor_starts_observes_its_lea_first_and_is_not_repeated(state):
+    """The sensor's run selects the sources too: they are observed (for its LEA) before the assets that read them,
+    so the automation knows the run took the new platform row in, and does not run the LEA again."""
+    from sensors.optin_sensor import STUDENT_KEYS
+
+    lea = state.opt_in[0]
+    shared = sorted(state.roster(lea))
+    (state.home / "landing" / "optin" / lea / "optin_later.csv").write_text("SSID\n" + "\n".join(shared[1:]) + "\n")
+    activities = state.home / "platform" / lea / "activities.csv"
+    lines = activities.read_text(encoding="utf-8").splitlines()
+    activities.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8")
+    result = materialize([*SOURCES, *ASSETS], selection=[*SOURCE_KEYS, *STUDENT_KEYS], partition_key=lea,
+                         instance=state.instance, resources=state.resources, tags={"ccgi/trigger": "optin_list"})
+    assert result.success
+    assert {e.asset_key.path[-1] for e in result.get_asset_materialization_events()} == {k.path[-1] for k in STUDENT_KEYS}
+    assert shared[0] not in state.roster(lea)
+    state.observe()  # the schedule's next look
+    assert state.requested() == {}
+
+
 def test_every_asset_is_automated_and_the_sources_are_observable():
     graph = defs.resolve_asset_graph()
     for key in graph.materializable_asset_keys:

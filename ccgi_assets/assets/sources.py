@@ -15,12 +15,14 @@ metadata the load figures; LEA runs then read the loaded tables without repeatin
 """
 
 
+import warnings
 from collections.abc import Iterable
 
 import pandas as pd
-from dagster import (AssetExecutionContext, AssetKey, AssetObservation, AssetSpec, DagsterEventType, MetadataValue,
-                     multi_observable_source_asset)
+from dagster import (AssetExecutionContext, AssetKey, AssetObservation, AssetSpec, BetaWarning, DagsterEventType,
+                     MetadataValue, Output, multi_observable_source_asset)
 from dagster._core.definitions.data_version import DATA_VERSION_TAG
+from dagster._core.definitions.source_asset import SYSTEM_METADATA_KEY_SOURCE_ASSET_OBSERVATION
 
 from ccgi_assets.partitions import lea_partitions
 from resources import CalpadsShare, CmpSource, LandingZone, ParticipationConfig, PlatformSource
@@ -28,29 +30,29 @@ from resources.sources import content_digest
 
 GROUP = "sources"
 
-calpads_crse = AssetSpec("calpads_crse", group_name=GROUP, kinds={"calpads"}, skippable=True,
+calpads_crse = AssetSpec("calpads_crse", group_name=GROUP, kinds={"calpads"},
                          description="CALPADS Course Section Enrollment/Completion (CRSE/CRSC) in CDE's share. "
                                      "Version per LEA: the course sections it reported.")
-calpads_senr = AssetSpec("calpads_senr", group_name=GROUP, kinds={"calpads"}, skippable=True,
+calpads_senr = AssetSpec("calpads_senr", group_name=GROUP, kinds={"calpads"},
                          description="CALPADS SSID Enrollment (SENR) in CDE's share: transactional, latest start wins. "
                                      "Version per LEA: the most recent enrollment of each student enrolled there "
                                      "(a student who moves changes both LEAs).")
-calpads_sinf = AssetSpec("calpads_sinf", group_name=GROUP, kinds={"calpads"}, skippable=True,
+calpads_sinf = AssetSpec("calpads_sinf", group_name=GROUP, kinds={"calpads"},
                          description="CALPADS Student Information (SINF) in CDE's share: effective-dated. Version per "
                                      "LEA: the current SINF of the students whose most recent enrollment is there.")
-calpads_scsc = AssetSpec("calpads_scsc", group_name=GROUP, kinds={"calpads"}, skippable=True,
+calpads_scsc = AssetSpec("calpads_scsc", group_name=GROUP, kinds={"calpads"},
                          description="CALPADS Student Course Section Completion (SCSC) in CDE's share. Version per "
                                      "LEA: the course records of the students whose most recent enrollment is there.")
-uc_cmp_list = AssetSpec("uc_cmp_list", group_name=GROUP, kinds={"csv"}, skippable=True,
+uc_cmp_list = AssetSpec("uc_cmp_list", group_name=GROUP, kinds={"csv"},
                         description="UC A-G Course Management Portal export of approved courses per school. "
                                     "Version per LEA: its schools' approved courses.")
-optin_landing = AssetSpec("optin_landing", group_name=GROUP, kinds={"csv"}, skippable=True,
+optin_landing = AssetSpec("optin_landing", group_name=GROUP, kinds={"csv"},
                           description="LEA landing zone: newest list of SSIDs that have not opted out, per LEA. "
                                       "Version per LEA: the newest list's content (runs come from optin_list_sensor).")
-lea_participation = AssetSpec("lea_participation", group_name=GROUP, kinds={"csv"}, skippable=True,
+lea_participation = AssetSpec("lea_participation", group_name=GROUP, kinds={"csv"},
                               description="Which LEAs take part, and by which model (opt_in or statewide). "
                                           "Version per LEA: its model.")
-platform_activity = AssetSpec("platform_activity", group_name=GROUP, kinds={"csv"}, skippable=True,
+platform_activity = AssetSpec("platform_activity", group_name=GROUP, kinds={"csv"},
                               description="CaliforniaColleges.edu accounts, applications, consents, planning, "
                                           "activities. Version per LEA: the content of its files.")
 
@@ -61,6 +63,20 @@ NOTHING = "none"
 
 
 # --------------------------------------------------------------------------------------------- recording
+def observes(*specs: AssetSpec, name: str, description: str | None = None):
+    """``@multi_observable_source_asset`` over LEA partitions (beta in Dagster 1.13: said here, not at each import).
+
+    The function records its observations itself (:func:`record`: per LEA, only what changed) and ends with
+    :func:`done`.
+    """
+    def decorate(fn):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", BetaWarning)
+            return multi_observable_source_asset(specs=list(specs), partitions_def=lea_partitions, name=name,
+                                                 description=description)(fn)
+    return decorate
+
+
 def observed_leas(context: AssetExecutionContext, in_data: Iterable[str]) -> list[str]:
     """The LEAs an observation records: the run's partitions in a run for some LEAs, else every registered
     LEA partition and every LEA found in the data (an LEA's first version is then recorded before it joins)."""
@@ -68,6 +84,14 @@ def observed_leas(context: AssetExecutionContext, in_data: Iterable[str]) -> lis
         return sorted(context.partition_keys)
     registered = context.instance.get_dynamic_partitions(lea_partitions.name)
     return sorted(set(registered) | {str(lea) for lea in in_data})
+
+
+def done(*specs: AssetSpec):
+    """The observation's outputs: in a run that also materializes assets, the steps downstream of a source wait
+    for them. Marked as Dagster marks a source observation, so no second, version-less observation is logged."""
+    for spec in specs:
+        yield Output(None, output_name=spec.key.to_python_identifier(),
+                     metadata={SYSTEM_METADATA_KEY_SOURCE_ASSET_OBSERVATION: True})
 
 
 def record(context: AssetExecutionContext, key: AssetKey, leas: list[str], versions: dict[str, str],
@@ -114,9 +138,9 @@ def _load_summary(fig: dict) -> dict:
     }
 
 
-@multi_observable_source_asset(specs=list(CALPADS.values()), partitions_def=lea_partitions, name="calpads_share_load",
-                               description="Loads CDE's CALPADS share (only record types whose files changed) and "
-                                           "records each LEA's version of SENR, SINF, CRSE and SCSC.")
+@observes(*CALPADS.values(), name="calpads_share_load",
+          description="Loads CDE's CALPADS share (only record types whose files changed) and records each LEA's "
+                      "version of SENR, SINF, CRSE and SCSC.")
 def calpads_share_load(context: AssetExecutionContext, calpads: CalpadsShare):
     """The CALPADS share load, as its own step (issue 14): warnings name file, line and rule, once per load."""
     figures = calpads.prepare(list(CALPADS))
@@ -134,7 +158,7 @@ def calpads_share_load(context: AssetExecutionContext, calpads: CalpadsShare):
         full = not (context.has_partition_key or context.has_partition_key_range)
         record(context, spec.key, leas, versions, details,
                {**_load_summary(figures.get(rt, {})), "share_state": state if full else "partial"})
-    yield from ()
+    yield from done(*CALPADS.values())
 
 
 def _last_summary(context: AssetExecutionContext, key: AssetKey) -> dict:
@@ -156,7 +180,7 @@ def _unrecorded(context: AssetExecutionContext, key: AssetKey) -> bool:
 
 
 # --------------------------------------------------------------------------------------------- files
-@multi_observable_source_asset(specs=[platform_activity], partitions_def=lea_partitions, name="observe_platform_activity")
+@observes(platform_activity, name="observe_platform_activity")
 def observe_platform_activity(context: AssetExecutionContext, platform: PlatformSource):
     """Each LEA's platform files (``platform/<lea>/<kind>.csv``) by content."""
     leas = observed_leas(context, platform.lea_folders())
@@ -168,10 +192,10 @@ def observe_platform_activity(context: AssetExecutionContext, platform: Platform
             details[lea] = {"files": MetadataValue.json({p.name: p.stat().st_size for p in files})}
     record(context, platform_activity.key, leas, versions, details,
            {"leas_with_files": len(versions)})
-    yield from ()
+    yield from done(platform_activity)
 
 
-@multi_observable_source_asset(specs=[uc_cmp_list], partitions_def=lea_partitions, name="observe_uc_cmp_list")
+@observes(uc_cmp_list, name="observe_uc_cmp_list")
 def observe_uc_cmp_list(context: AssetExecutionContext, cmp: CmpSource):
     """UC's CMP list, by each LEA's approved courses (an unreadable export fails here, naming file, line, rule)."""
     from ccgi_assets.cmp import CMP_COLUMNS
@@ -187,10 +211,10 @@ def observe_uc_cmp_list(context: AssetExecutionContext, cmp: CmpSource):
         details[str(lea)] = {"courses": len(rows), "schools": int(rows["school_code"].nunique())}
     record(context, uc_cmp_list.key, leas, versions, details,
            {"courses_listed": len(df), "files": MetadataValue.json(sorted(p.name for p in cmp.files()))})
-    yield from ()
+    yield from done(uc_cmp_list)
 
 
-@multi_observable_source_asset(specs=[optin_landing], partitions_def=lea_partitions, name="observe_optin_landing")
+@observes(optin_landing, name="observe_optin_landing")
 def observe_optin_landing(context: AssetExecutionContext, landing: LandingZone):
     """Each LEA's newest opt-in list, by content (for lineage and the UI: optin_list_sensor starts the runs)."""
     leas = observed_leas(context, landing.lea_folders())
@@ -201,11 +225,10 @@ def observe_optin_landing(context: AssetExecutionContext, landing: LandingZone):
             versions[lea] = content_digest([newest])
             details[lea] = {"list_file": newest.name}
     record(context, optin_landing.key, leas, versions, details, {"leas_with_a_list": len(versions)})
-    yield from ()
+    yield from done(optin_landing)
 
 
-@multi_observable_source_asset(specs=[lea_participation], partitions_def=lea_partitions,
-                               name="observe_lea_participation")
+@observes(lea_participation, name="observe_lea_participation")
 def observe_lea_participation(context: AssetExecutionContext, participation: ParticipationConfig):
     """Each LEA's participation model (an LEA with no row takes part as ``opt_in``, as ``optin_students`` does)."""
     models = participation.read()
@@ -214,7 +237,7 @@ def observe_lea_participation(context: AssetExecutionContext, participation: Par
     counts = pd.Series(list(models.values()), dtype=object).value_counts()
     record(context, lea_participation.key, leas, versions, None,
            {f"leas_{m}": int(counts.get(m, 0)) for m in ("opt_in", "statewide")})
-    yield from ()
+    yield from done(lea_participation)
 
 
 SOURCES = [calpads_share_load, observe_uc_cmp_list, observe_optin_landing, observe_lea_participation,
