@@ -153,8 +153,13 @@ class LocalCalpadsShare(CalpadsShare):
 
     @contextmanager
     def connect(self):
+        from dagster._utils.backoff import backoff
+
         self.database.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.database), config=DUCKDB_CONFIG)
+        # another process reading the file (a person's DuckDB CLI, a test) holds its lock for a moment: wait for
+        # it, as Dagster's DuckDB IO manager does, rather than fail the step
+        con = backoff(fn=duckdb.connect, retry_on=(duckdb.IOException,), args=[str(self.database)],
+                      kwargs={"config": DUCKDB_CONFIG}, max_retries=10)
         try:
             yield con
         finally:

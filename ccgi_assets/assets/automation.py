@@ -11,7 +11,8 @@ declarative automation re-materializes what a new source version affects.
   conditions here never start a partition that was never materialized, and ignore the landing zone.
 
 Latency from a change on disk to updated tables: up to one observation interval, plus up to one automation
-interval, plus the runs (queued one at a time on the embedded warehouse).
+interval, plus the runs (queued one at a time on the embedded warehouse; a backfill over several LEAs waits up
+to the backfill daemon's interval, about 30 seconds, between its steps).
 """
 
 from __future__ import annotations
