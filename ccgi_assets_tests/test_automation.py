@@ -61,15 +61,33 @@ class State:
         return {k: v for k, v in out.items() if v}
 
     def execute(self, requested: dict[str, set]):
-        """Run what was requested, as the daemon would: unpartitioned assets first, then one run per LEA."""
-        by_partition: dict = {}
+        """Run what was requested, as the daemon would: unpartitioned assets first, then the LEAs' assets, several
+        LEAs in one run per range of partitions (what a backfill of single-run assets does)."""
+        from ccgi_assets.partitions import lea_partitions
+
+        unpartitioned = sorted(a for a, parts in requested.items() if None in parts)
+        if unpartitioned:
+            assert materialize([*SOURCES, *ASSETS], selection=unpartitioned, instance=self.instance,
+                               resources=self.resources).success
+        groups: dict[frozenset, list[str]] = {}
         for asset, parts in requested.items():
-            for p in parts:
-                by_partition.setdefault(p, []).append(asset)
-        for p in sorted(by_partition, key=lambda x: (x is not None, x or "")):
-            result = materialize([*SOURCES, *ASSETS], selection=by_partition[p], partition_key=p,
-                                 instance=self.instance, resources=self.resources)
-            assert result.success, (p, by_partition[p])
+            if None not in parts:
+                groups.setdefault(frozenset(parts), []).append(asset)
+        order = self.instance.get_dynamic_partitions(lea_partitions.name)
+        for parts, assets in groups.items():
+            ranges, current = [], []
+            for p in order:
+                if p in parts:
+                    current.append(p)
+                elif current:
+                    ranges.append(current)
+                    current = []
+            ranges += [current] if current else []
+            for r in ranges:
+                tags = {"dagster/asset_partition_range_start": r[0], "dagster/asset_partition_range_end": r[-1]}
+                result = materialize([*SOURCES, *ASSETS], selection=assets, instance=self.instance,
+                                     resources=self.resources, tags=tags)
+                assert result.success, (r, assets)
 
     def settle(self, limit=5) -> list[dict[str, set]]:
         """Tick and run until nothing more is requested; every tick's requests, in order."""
@@ -184,6 +202,29 @@ def test_a_cmp_change_rebuilds_the_match_then_every_leas_report_once(state):
     ticks = state.settle()
     assert ticks[0] == {"cmp_match_results": {None}, "course_match_reports": {None}}
     assert ticks[1] == {"lea_reports": set(state.leas)}
+    assert len(ticks) == 2
+
+
+def test_an_scsc_change_refreshes_that_leas_courses_and_submissions_only(state):
+    lea = state.opt_in[0]
+    scsc = state.home / "share" / "SCSC" / f"{lea}.txt"
+    lines = scsc.read_text(encoding="utf-8").splitlines()
+    scsc.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # one course record withdrawn
+    state.observe()
+    assert state.settle() == [{"student_courses": {lea}, "statewide_submissions": {lea}}]
+
+
+def test_a_crse_change_rebuilds_the_catalog_then_every_leas_courses_and_report(state):
+    crse = sorted((state.home / "share" / "CRSE").glob("*.txt"))[0]
+    f = crse.read_text(encoding="utf-8").splitlines()
+    row = f[0].split("^")
+    row[8] = row[8] + " HONORS"  # a course renamed
+    crse.write_text("\n".join(["^".join(row), *f[1:]]) + "\n", encoding="utf-8")
+    state.observe()
+    ticks = state.settle()
+    assert ticks[0] == {"crse_courses": {None}, "cmp_match_results": {None}, "course_match_reports": {None}}
+    every = set(state.leas)
+    assert ticks[1] == {"student_courses": every, "statewide_submissions": every, "lea_reports": every}
     assert len(ticks) == 2
 
 
