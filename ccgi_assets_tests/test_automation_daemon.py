@@ -4,7 +4,6 @@ reaches exactly the tables it affects, once, and nothing else runs (so a first `
 nothing but what the changes need)."""
 
 import os
-import shutil
 import socket
 import subprocess
 import sys

@@ -122,11 +122,12 @@ def _load_summary(fig: dict) -> dict:
     """One record type's load figures as metadata: counts, file names, rules and LEA codes, never a value."""
     if not fig.get("reloaded"):
         return {"share_reloaded": False, "rows_loaded": int(fig.get("rows_loaded", 0)),
-                "files_used": int(fig.get("files", 0))}
+                "files_loaded": int(fig.get("files", 0))}
     first = fig.get("first_rejected")
     return {
         "share_reloaded": True,
         "rows_loaded": int(fig.get("rows_loaded", 0)),
+        "files_loaded": int(fig.get("files", 0)),
         "rows_rejected_malformed": int(fig.get("rows_rejected", 0)),
         "rejected_by_rule": MetadataValue.json(fig.get("rejected_by_rule", {})),
         "rejected_by_file": MetadataValue.json(fig.get("rejected_by_file", {})),
