@@ -108,8 +108,9 @@ def asset_graph() -> dict[str, dict]:
     from ccgi_assets.assets import ASSETS, SOURCES
 
     nodes: dict[str, dict] = {}
-    for spec in SOURCES:
-        nodes[spec.key.to_user_string()] = {"group": spec.group_name or "sources", "deps": [], "kind": "source"}
+    for source in SOURCES:  # observable sources: one definition may observe several source specs
+        for spec in getattr(source, "specs", None) or [source]:
+            nodes[spec.key.to_user_string()] = {"group": spec.group_name or "sources", "deps": [], "kind": "source"}
     for a in ASSETS:
         key = a.key.to_user_string()
         nodes[key] = {"group": a.group_names_by_key.get(a.key, "default"), "kind": "asset",
