@@ -220,13 +220,14 @@ def test_the_ui_shows_each_leas_report_summary_and_the_report_names_schools_and_
         # (the graph shortens long names: "registrati…_roster")
         assets = ["crse_courses", "cmp_match_results", "optin_students", "student_courses", "verified_accounts",
                   "cde_extract", "lea_reports"]
-        for name in assets:
-            page.get_by_text(name, exact=True).first.wait_for(timeout=30_000)
+        page.get_by_text("lea_reports", exact=True).first.wait_for(timeout=30_000)
         page.locator("button:has([aria-label='panel_show_right'])").last.click()  # the group list beside the graph
         page.get_by_text("Hide navigation").click()
-        for _ in range(3):
+        for _ in range(3):  # zoomed out first: the graph draws only the nodes in view
             page.locator("button:has([aria-label='zoom_out'])").click()
             page.wait_for_timeout(300)
+        for name in assets:
+            page.get_by_text(name, exact=True).first.wait_for(timeout=30_000)
         x0, y0, x1, y1 = _graph_box(page, assets + ["sources", "student_share", "platform_sharing", "course_catalog_share"])
         dx, dy = 800 - (x0 + x1) / 2, 650 - (y0 + y1) / 2  # pan the graph to the middle of the canvas
         page.mouse.move(1400, 300)
