@@ -1,8 +1,9 @@
 """Student share logic (seed Diagram 2a steps 2-5, 2b steps 2-4): plain SQL and functions over DataFrames.
 
 Statewide steps run where the CALPADS data lives (``CalpadsShare.query``): "most recent SENR" and "current
-SINF" are window queries over every LEA's records, restricted to the students at hand. Their results are
-small per LEA and come to pandas for the rest.
+SINF" are window queries over every LEA's records, restricted to the students at hand; the roster and the
+course records of every requested LEA are one query each (:data:`ROSTER_SQL`, :data:`STUDENT_COURSES_SQL`), so
+no step loops over LEAs.
 """
 
 from __future__ import annotations
@@ -160,27 +161,6 @@ def classify_list(ssids: pd.Series, recent: pd.DataFrame, lea: str) -> tuple[pd.
     other = ~unknown & (lea_of != lea)
     accepted = ssids[~unknown & ~other].reset_index(drop=True)
     return accepted, {"unknown_ssid": int(unknown.sum()), "enrolled_in_another_lea": int(other.sum())}
-
-
-def build_roster(lea: str, recent: pd.DataFrame, sinf: pd.DataFrame) -> pd.DataFrame:
-    """The registration roster: most recent enrollment (in ``lea``) + current SINF, contract columns only."""
-    enr = recent[recent["reporting_lea"] == lea]
-    roster = enr[["ssid", "reporting_lea", "local_student_id", "school_code", "grade_level_code"]].merge(
-        sinf, on="ssid", how="left", validate="one_to_one"
-    )
-    roster = roster.sort_values("ssid", kind="stable").reset_index(drop=True)
-    return c.validate(c.select_allowed(roster, c.RegistrationRoster), c.RegistrationRoster)
-
-
-def build_student_courses(lea: str, scsc: pd.DataFrame, courses: pd.DataFrame) -> pd.DataFrame:
-    """Course records of roster students joined to the course catalog (name, state course code)."""
-    cat = courses[["school_code", "academic_year", "local_course_id", "course_name", "state_course_code"]]
-    out = scsc.merge(cat, on=["school_code", "academic_year", "local_course_id"], how="left")
-    out["ag_subject_area"] = out["ag_subject_area"].where(out["ag_subject_area"].fillna("").str.strip() != "", None)
-    out = out.assign(reporting_lea=lea).sort_values(
-        ["ssid", "academic_year", "academic_term_code", "local_course_id"], kind="stable"
-    ).reset_index(drop=True)
-    return c.validate(c.select_allowed(out, c.StudentCourse), c.StudentCourse)
 
 
 def removed_count(previous: set[str], current: set[str]) -> int:
