@@ -103,7 +103,7 @@ def test_statewide_model_takes_open_enrollments_in_grades_6_to_12_of_the_lea(sha
 def roster_of(share, pairs):
     share.prepare(["SENR", "SINF"])
     ids = pd.DataFrame(pairs, columns=["reporting_lea", "ssid"])
-    return st.roster_frame(share.query(st.ROSTER_SQL, frames={"ids": ids}))
+    return st.roster_frame(share.query(st.ROSTER_SQL, frames={"ids": ids}, arrow=True))
 
 
 def test_roster_has_the_allowlisted_columns_only_and_only_this_leas_students(share):
@@ -147,7 +147,7 @@ def test_course_records_of_many_leas_join_the_catalog_in_one_query(share, tmp_pa
                             "state_course_code": ["2131", "2400", None]})
     ids = pd.DataFrame({"reporting_lea": [NORTH, SOUTH], "ssid": [STAYER, MOVER]})
     out = st.courses_frame(share.query(st.STUDENT_COURSES_SQL,
-                                       frames={"ids": ids, "catalog": st.catalog_frame(catalog)}))
+                                       frames={"ids": ids, "catalog": st.catalog_frame(catalog)}, arrow=True))
     assert list(out.columns) == c.columns(c.StudentCourse)
     assert list(zip(out["reporting_lea"], out["ssid"], out["local_course_id"], out["academic_term_code"])) == [
         (NORTH, STAYER, "0099", "FY"), (NORTH, STAYER, "0042", "S1"), (NORTH, STAYER, "0042", "S2"),
@@ -219,10 +219,10 @@ def test_roster_and_course_queries_give_the_same_rows_on_snowflake(small_home, s
                           "FROM {SCSC} WHERE ssid < '5'")
 
     def both(share):
-        roster = st.roster_frame(share.query(st.ROSTER_SQL, frames={"ids": ids}))
+        roster = st.roster_frame(share.query(st.ROSTER_SQL, frames={"ids": ids}, arrow=True))
         courses = st.courses_frame(share.query(st.STUDENT_COURSES_SQL,
                                                frames={"ids": roster[["reporting_lea", "ssid"]],
-                                                       "catalog": st.catalog_frame(catalog)}))
+                                                       "catalog": st.catalog_frame(catalog)}, arrow=True))
         return roster, courses
 
     here = both(local)

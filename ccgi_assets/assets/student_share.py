@@ -158,7 +158,8 @@ def registration_roster(context: AssetExecutionContext, optin_students: pd.DataF
     keys = list(context.partition_keys)
     ids = st.lea_ids_frame(optin_students, keys)
     # every requested LEA in one query where the share lives: most recent SENR in this LEA + current SINF
-    out = st.roster_frame(calpads.query(st.ROSTER_SQL, frames={"ids": ids})) if len(ids) else c.empty(c.RegistrationRoster)
+    out = (st.roster_frame(calpads.query(st.ROSTER_SQL, frames={"ids": ids}, arrow=True)) if len(ids)
+           else c.empty(c.RegistrationRoster))
     not_here = len(ids) - len(out)
     gone = st.gone_by_lea(warehouse.previous_keys_by_lea("registration_roster", keys), out, keys)
     removed = sum(len(g) for g in gone.values())
@@ -190,7 +191,7 @@ def student_courses(context: AssetExecutionContext, registration_roster: pd.Data
     ids = st.lea_ids_frame(registration_roster, keys)
     # every requested LEA in one query where the share lives, joined to the catalog there
     out = (st.courses_frame(calpads.query(st.STUDENT_COURSES_SQL,
-                                          frames={"ids": ids, "catalog": st.catalog_frame(crse_courses)}))
+                                          frames={"ids": ids, "catalog": st.catalog_frame(crse_courses)}, arrow=True))
            if len(ids) else c.empty(c.StudentCourse))
     gone = st.gone_by_lea(warehouse.previous_keys_by_lea("student_courses", keys), out, keys)
     removed = sum(len(g) for g in gone.values())
