@@ -117,7 +117,7 @@ def participating_leas(home: Path) -> list[str]:
 #: the student-level assets, one partition per LEA, in the order a flow makes them
 LEA_ASSETS = ["optin_students", "registration_roster", "student_courses", "verified_accounts",
               "statewide_submissions", "lea_reports"]
-CATALOG_ASSETS = ["crse_courses", "cmp_match_results"]
+CATALOG_ASSETS = ["crse_courses", "cmp_match_results", "course_match_reports"]
 
 
 def cmd_run(args) -> int:
@@ -163,6 +163,7 @@ def _run_all(home: Path, dagster_home: Path, instance, run_id: str, lock) -> int
     from dagster._core.utils import make_new_run_id
 
     from ccgi_assets import runs
+    from ccgi_assets.assets.automation import observe_sources
     from ccgi_assets.definitions import defs
     from ccgi_assets.partitions import lea_partitions
 
@@ -178,6 +179,8 @@ def _run_all(home: Path, dagster_home: Path, instance, run_id: str, lock) -> int
     t0 = time.perf_counter()
     how = "one run" if len(ranges) == 1 else f"{len(ranges)} runs"
     print(f"materializing every asset for {len(leas)} LEAs in {how} (Dagster home: {dagster_home})", flush=True)
+    # every source's version is recorded first (issue 10): the daemon's automation then redoes nothing
+    observe_sources(instance, run_config=QUIET)
     outcomes: dict[str, tuple[str | None, str]] = {}  # label -> (reason it failed or None, run id)
     for i, rng in enumerate(ranges):
         names = (CATALOG_ASSETS if i == 0 else []) + (LEA_ASSETS if rng else []) \

@@ -37,8 +37,10 @@ def test_the_eight_assets_are_wired_like_the_seed():
     assert {"registration_roster", "verified_accounts", "platform_activity"} <= parents("cde_extract")
     assert {"cmp_match_results", "registration_roster", "verified_accounts", "platform_activity"} <= parents(
         "lea_reports")
+    assert {"cmp_match_results", "crse_courses", "uc_cmp_list"} <= parents("course_match_reports")
     groups = {k.path[-1]: graph.get(k).group_name for k in graph.materializable_asset_keys}
     assert groups == {"crse_courses": "course_catalog_share", "cmp_match_results": "course_catalog_share",
+                      "course_match_reports": "course_catalog_share",
                       "optin_students": "student_share", "registration_roster": "student_share",
                       "student_courses": "student_share", "verified_accounts": "platform_sharing",
                       "statewide_submissions": "platform_sharing",
@@ -57,9 +59,10 @@ def test_every_asset_shows_its_contract_columns_and_says_what_it_is_for():
         assert node.description and "Receiver" in node.description
 
 
-def test_sensors_run_by_default_and_target_the_student_flow():
-    from dagster import DefaultSensorStatus
+def test_the_sensor_schedule_and_automation_run_by_default():
+    from dagster import DefaultScheduleStatus, DefaultSensorStatus
 
+    from ccgi_assets.assets.sources import SOURCE_KEYS
     from ccgi_assets.definitions import defs
 
     sensor = defs.resolve_sensor_def("optin_list_sensor")
@@ -67,8 +70,11 @@ def test_sensors_run_by_default_and_target_the_student_flow():
     job = defs.resolve_job_def(sensor.job_name)
     targeted = {k.path[-1] for k in job.asset_layer.selected_asset_keys}
     assert targeted == {"optin_students", "registration_roster", "student_courses", "verified_accounts",
-                        "statewide_submissions", "lea_reports", "cde_extract", "crse_courses", "cmp_match_results"}
-    assert defs.resolve_sensor_def("platform_activity_sensor").default_status == DefaultSensorStatus.RUNNING
+                        "statewide_submissions", "lea_reports", "cde_extract", "crse_courses", "cmp_match_results",
+                        "course_match_reports", *(k.path[-1] for k in SOURCE_KEYS)}
+    assert defs.resolve_sensor_def("ccgi_automation_sensor").default_status == DefaultSensorStatus.RUNNING
+    assert defs.resolve_schedule_def("observe_sources_schedule").default_status == DefaultScheduleStatus.RUNNING
+    assert {s.name for s in defs.sensors} == {"optin_list_sensor", "ccgi_automation_sensor"}
 
 
 def test_column_lineage_names_real_upstream_assets_and_the_roster_pii_comes_from_sinf():

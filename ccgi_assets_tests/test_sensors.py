@@ -1,5 +1,6 @@
 """Seed 2a step 2: an LEA drops its opt-in list; the sensor runs that LEA's student flow, exactly once per
-file version. And seed 2a step 8: new platform activity refreshes that LEA's downstream assets only."""
+file version. (Platform activity, CALPADS and CMP changes are data versions acted on by declarative automation:
+test_automation.py.)"""
 
 import json
 import os
@@ -9,8 +10,9 @@ import pytest
 from dagster import AssetKey, DagsterInstance, build_sensor_context, instance_for_test
 
 from ccgi_assets.partitions import lea_partitions
-from resources import LandingZone, ParticipationConfig, PlatformSource
-from sensors import optin_list_sensor, platform_activity_sensor
+from ccgi_assets.assets.sources import SOURCE_KEYS
+from resources import LandingZone, ParticipationConfig
+from sensors import optin_list_sensor
 
 LEA, OTHER = "0100001", "0200002"
 
@@ -65,8 +67,11 @@ def test_new_list_then_same_then_changed_then_restart(tmp_path, landing, resourc
         # a fresh warehouse: the course catalog is built first, then the LEA's student flow
         assert [(r.partition_key, r.tags["ccgi/trigger"]) for r in first.run_requests] == [
             (None, "course_catalog_missing"), (LEA, "optin_list")]
-        assert set(first.run_requests[0].asset_selection) == {AssetKey("crse_courses"), AssetKey("cmp_match_results")}
+        assert set(first.run_requests[0].asset_selection) == {
+            AssetKey("crse_courses"), AssetKey("cmp_match_results"), AssetKey("course_match_reports"), *SOURCE_KEYS}
         assert AssetKey("crse_courses") not in first.run_requests[1].asset_selection
+        # each run observes its sources first: what it read is recorded by the run that read it
+        assert set(SOURCE_KEYS) <= set(first.run_requests[1].asset_selection)
         assert instance.get_dynamic_partitions(lea_partitions.name) == [LEA]
 
         same = tick(instance, resources, first.cursor)
@@ -124,29 +129,6 @@ def test_a_statewide_lea_joining_gets_one_run_without_a_list(tmp_path, resources
         assert json.loads(first.cursor)["statewide"] == [LEA]
 
 
-def test_new_platform_activity_requests_that_leas_downstream_assets_and_no_other(tmp_path):
-    root = tmp_path / "platform"
-    for lea in (LEA, OTHER):
-        (root / lea).mkdir(parents=True)
-        (root / lea / "activities.csv").write_text("ssid,activity,completed_at\n1000000001,lesson,2026-01-01T00:00:00\n")
-    res = {"platform": PlatformSource(root=str(root))}
-    with instance_for_test() as instance:
-        instance.add_dynamic_partitions(lea_partitions.name, [LEA, OTHER])
-        first = platform_activity_sensor(build_sensor_context(instance=instance, resources=res))
-        cursor = first.cursor
-        assert not platform_activity_sensor(build_sensor_context(instance=instance, cursor=cursor,
-                                                                 resources=res)).run_requests
-        with open(root / OTHER / "activities.csv", "a") as f:
-            f.write("1000000002,lesson,2026-02-01T00:00:00\n")
-        result = platform_activity_sensor(build_sensor_context(instance=instance, cursor=cursor, resources=res))
-        per_lea = [r for r in result.run_requests if r.partition_key]
-        assert [r.partition_key for r in per_lea] == [OTHER]
-        assert set(per_lea[0].asset_selection) == {AssetKey("verified_accounts"), AssetKey("statewide_submissions"),
-                                                   AssetKey("lea_reports")}
-        statewide = [r for r in result.run_requests if not r.partition_key]
-        assert [r.asset_selection for r in statewide] == [[AssetKey("cde_extract")]]
-
-
 def test_the_landing_zone_can_be_object_storage(tmp_path):
     """In production the landing zone is an fsspec URL (object storage); memory:// stands in for it."""
     from upath import UPath
@@ -165,41 +147,14 @@ def test_the_landing_zone_can_be_object_storage(tmp_path):
         assert [r.partition_key for r in lea_runs(tick(instance, res, first.cursor))] == [LEA]
 
 
-def test_a_changed_course_share_or_cmp_list_rebuilds_the_course_catalog_once(tmp_path):
-    from resources import CmpSource, LocalCalpadsShare
-    from sensors import course_catalog_sensor
-
-    crse = tmp_path / "share" / "CRSE" / f"{LEA}.txt"
-    crse.parent.mkdir(parents=True)
-    crse.write_text("CRSE^^...\n")
-    cmp = tmp_path / "cmp" / "cmp_2025-2026.csv"
-    cmp.parent.mkdir()
-    cmp.write_text("cmp_course_id\n")
-    res = {"calpads": LocalCalpadsShare(home=str(tmp_path)), "cmp": CmpSource(root=str(tmp_path / "cmp"))}
-
-    def run(cursor):
-        with instance_for_test() as instance:
-            return course_catalog_sensor(build_sensor_context(instance=instance, cursor=cursor, resources=res))
-
-    first = run(None)
-    assert [set(r.asset_selection) for r in first.run_requests] == [{AssetKey("crse_courses"), AssetKey("cmp_match_results")}]
-    assert not run(first.cursor).run_requests
-    cmp.write_text("cmp_course_id\nX\n")
-    after_cmp = run(first.cursor)
-    assert len(after_cmp.run_requests) == 1
-    crse.write_text("CRSE^^...\nCRSE^^...\n")
-    assert len(run(after_cmp.cursor).run_requests) == 1
-
-
-def test_after_ccgi_run_the_sensors_first_ticks_request_nothing_already_done(small_home, monkeypatch):
-    """`make run` then `make ui`: the sensors start with empty cursors but the runs already took every input in;
+def test_after_ccgi_run_the_sensors_first_tick_requests_nothing_already_done(small_home, monkeypatch):
+    """`make run` then `make ui`: the sensor starts with an empty cursor but the runs already took every list in;
     a list that lands afterwards still triggers."""
     import pandas as pd
     from dagster import materialize
 
     from ccgi_assets.assets import ASSETS, SOURCES
     from resources import local_resources
-    from sensors import course_catalog_sensor
 
     models = pd.read_csv(small_home / "config" / "lea_participation.csv", dtype=str)
     leas = sorted(models["reporting_lea"])
@@ -217,8 +172,6 @@ def test_after_ccgi_run_the_sensors_first_ticks_request_nothing_already_done(sma
             return sensor(build_sensor_context(instance=instance, resources=res))
 
         assert not first_tick(optin_list_sensor).run_requests
-        assert not first_tick(platform_activity_sensor).run_requests
-        assert not first_tick(course_catalog_sensor).run_requests
 
         lea = models.loc[models["model"] == "opt_in", "reporting_lea"].iloc[0]
         monkeypatch.setenv("CCGI_OPTIN_SETTLE_SECONDS", "0")

@@ -48,6 +48,40 @@ def _empty_held() -> pd.DataFrame:
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
+def version_basis(record_type: str) -> list[str]:
+    """The record types a record type's per-LEA versions depend on (SENR says which LEA a student is in)."""
+    return ["SENR", record_type] if record_type in ("SINF", "SCSC") else [record_type]
+
+
+def _every_student(sql: str) -> str:
+    """One of the student flow's queries (:mod:`ccgi_assets.students`) over every student, not a list's."""
+    out = sql.replace("AND ssid IN (SELECT ssid FROM ids)", "")
+    assert out != sql, "the student query no longer restricts to `ids`: update version_sql"
+    return out
+
+
+def version_sql(record_type: str, rows_hash: str) -> str:
+    """Per LEA (``lea``), the row count (``n``) and an order-independent hash (``h``) of what its assets read.
+
+    SENR: each student's most recent enrollment, by the LEA it is in (a student who moves changes the LEA left
+    and the LEA joined); SINF and SCSC: the current student information and the course records of the students
+    whose most recent enrollment is in the LEA; CRSE: the course sections the LEA reported. The selections are
+    the student flow's own queries, so a version changes exactly when what an LEA's run reads changes.
+    """
+    from ccgi_assets import students as st
+    from ccgi_assets.courses import CRSE_SECTIONS_SQL
+
+    agg = rows_hash.format(a="x")
+    recent = _every_student(st.MOST_RECENT_SENR_SQL)
+    if record_type == "CRSE":
+        return f"SELECT x.reporting_lea AS lea, count(*) AS n, {agg} AS h FROM ({CRSE_SECTIONS_SQL}) x GROUP BY 1"
+    if record_type == "SENR":
+        return f"SELECT x.reporting_lea AS lea, count(*) AS n, {agg} AS h FROM ({recent}) x GROUP BY 1"
+    inner = {"SINF": st.CURRENT_SINF_SQL, "SCSC": st.STUDENT_SCSC_SQL}[record_type]
+    return (f"SELECT r.reporting_lea AS lea, count(*) AS n, {agg} AS h FROM ({_every_student(inner)}) x "
+            f"JOIN ({recent}) r ON x.ssid = r.ssid GROUP BY 1")
+
+
 def _from_arrow(table) -> pd.DataFrame:
     """An Arrow result as pandas: text as pyarrow strings, dates and times as datetime64, numbers as numpy."""
     import pyarrow as pa
@@ -94,6 +128,21 @@ class CalpadsShare(ConfigurableResource):
         """When the record type's data last changed, seconds since the epoch (0 when unknown: always newer)."""
         return 0.0
 
+    # ------------------------------------------------------------------ data versions (source observation)
+    #: an aggregate over the rows of alias ``{a}`` that changes when any row changes (order-independent)
+    _ROWS_HASH = "CAST(sum(hash({a})) AS VARCHAR)"
+
+    def state(self, record_type: str) -> str:
+        """A cheap token that changes whenever the share's data behind :meth:`lea_versions` may have changed
+        (SINF and SCSC versions also depend on SENR, which places each student in an LEA)."""
+        return "|".join(self.fingerprint(rt) for rt in version_basis(record_type))
+
+    def lea_versions(self, record_type: str) -> dict[str, tuple[str, int]]:
+        """Per reporting LEA, ``(version, rows)``: a fingerprint of the rows of ``record_type`` that LEA's
+        assets read, and how many (see :func:`version_sql`). Hashes and counts only."""
+        df = self.query(version_sql(record_type, self._ROWS_HASH))
+        return {str(lea): (f"{int(n)}:{h}", int(n)) for lea, n, h in df[["lea", "n", "h"]].itertuples(index=False)}
+
     def held(self, leas: list[str] | None = None) -> pd.DataFrame:
         """Uploads the share did not apply, per LEA and record type (columns reporting_lea, record_type, file,
         reason, rows_before, rows_now), for ``leas`` (all when None). Empty by default: CDE's share applies its
@@ -121,8 +170,13 @@ class LocalCalpadsShare(CalpadsShare):
 
     @contextmanager
     def connect(self):
+        from dagster._utils.backoff import backoff
+
         self.database.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.database), config=DUCKDB_CONFIG)
+        # another process reading the file (a person's DuckDB CLI, a test) holds its lock for a moment: wait for
+        # it, as Dagster's DuckDB IO manager does, rather than fail the step
+        con = backoff(fn=duckdb.connect, retry_on=(duckdb.IOException,), args=[str(self.database)],
+                      kwargs={"config": DUCKDB_CONFIG}, max_retries=10)
         try:
             yield con
         finally:
@@ -159,6 +213,41 @@ class LocalCalpadsShare(CalpadsShare):
 
     def last_modified(self, record_type: str) -> float:
         return last_modified(self.files(record_type))
+
+    def state(self, record_type: str) -> str:
+        """The fingerprints of the loads (``calpads_share._loads``) the record type's versions depend on: a
+        change of files, of the accept config or of the shared columns changes it."""
+        from ccgi_assets.share_load import _table_exists
+
+        if not self.database.exists():
+            return ""
+        with self.connect() as con:
+            if not _table_exists(con, SHARE_SCHEMA, "_loads"):
+                return ""
+            loads = dict(con.execute(f"SELECT record_type, fingerprint FROM {SHARE_SCHEMA}._loads").fetchall())
+        return "|".join(loads.get(rt) or "" for rt in version_basis(record_type))
+
+    def lea_versions(self, record_type: str) -> dict[str, tuple[str, int]]:
+        """As :meth:`CalpadsShare.lea_versions`, computed once per load (kept in ``calpads_share._versions``)."""
+        basis = self.state(record_type)
+        table = f"{SHARE_SCHEMA}._versions"
+        with self.connect() as con:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {SHARE_SCHEMA}")
+            con.execute(f"CREATE TABLE IF NOT EXISTS {table} (record_type VARCHAR, basis VARCHAR, lea VARCHAR, "
+                        "n BIGINT, version VARCHAR)")
+            rows = con.execute(f"SELECT lea, n, version FROM {table} WHERE record_type = ? AND basis = ?",
+                               [record_type, basis]).fetchall()
+        if basis and rows:  # a row with lea '' marks a computed set (an LEA-less share has only that row)
+            return {lea: (v, int(n)) for lea, n, v in rows if lea}
+        out = super().lea_versions(record_type)
+        with self.connect() as con:
+            con.begin()
+            con.execute(f"DELETE FROM {table} WHERE record_type = ?", [record_type])
+            con.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)",
+                            [[record_type, basis, "", 0, ""]]
+                            + [[record_type, basis, lea, n, v] for lea, (v, n) in sorted(out.items())])
+            con.commit()
+        return out
 
     def prepare(self, record_types: list[str]) -> dict[str, Any]:
         """Load each record type from the files under ``share/`` unless the loaded copy is of the same files.
@@ -239,9 +328,15 @@ class LocalCalpadsShare(CalpadsShare):
                     figures[rt] = {**json.loads(row[1]), "reloaded": False}
                     continue
                 load = load_record_type(con, rt, mine_files, cols, SHARE_SCHEMA, accept, codes)
+                by_file: dict[str, dict[str, int]] = {}
+                for (f, rule), n in sorted(load.rejected.items()):
+                    by_file.setdefault(f, {})[rule] = int(n)
                 fig = {
                     "files": len(load.files_used), "rows_loaded": load.rows_loaded,
                     "rows_rejected": load.rows_rejected, "rejected_by_rule": load.rejected_by_rule,
+                    "rejected_by_file": by_file,
+                    "first_rejected": ({"file": load.first_error[0], "line": load.first_error[1],
+                                        "rule": load.first_error[2]} if load.first_error else None),
                     "files_used": load.files_used, "files_not_used": mine + load.not_used, "held": load.held,
                     "leas_removed": load.leas_removed,
                 }
@@ -309,6 +404,8 @@ class SnowflakeCalpadsShare(CalpadsShare, SnowflakeConnected):
     #: is read-only. Defaults to the share database for a test double.
     scratch_database: str | None = None
     scratch_schema: str = "CCGI_SCRATCH"
+
+    _ROWS_HASH = "TO_VARCHAR(HASH_AGG({a}.*))"
 
     def relation(self, record_type: str) -> str:
         return f"{self.database}.{self.schema_}.{record_type}"

@@ -121,6 +121,17 @@ def files_fingerprint(files: list[UPath], root=None) -> str:
     return "|".join(parts)
 
 
+def content_digest(files: list[UPath]) -> str:
+    """A digest of the files' names and bytes: the same content gives the same digest, whatever the files'
+    times (a copy or a ``touch`` changes nothing); what source observations record as a data version."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for p in files:
+        h.update(p.name.encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()[:32]
+
+
 def last_modified(files: list[UPath]) -> float:
     """Latest modification time of ``files`` (0 when none)."""
     return max((p.stat().st_mtime for p in files), default=0.0)
@@ -138,6 +149,10 @@ class CmpSource(ConfigurableResource):
         if not files:
             return _empty_frame()
         return pd.concat([read_cmp(p) for p in files], ignore_index=True)
+
+    def files(self) -> list[UPath]:
+        """The CMP exports read (``*.csv`` under ``root``), in name order."""
+        return _csv_files(_path(self.root))
 
     def last_modified(self) -> float:
         """Latest modification time of the CMP exports (0 when none)."""
@@ -262,6 +277,10 @@ class PlatformSource(ConfigurableResource):
     def unreadable_leas(self, q: Quarantine) -> set[str]:
         """LEAs with a platform file that could not be read at all (their previous rows stand)."""
         return {f.split("/")[1] for f in q.unreadable}
+
+    def files(self, lea: str) -> list[UPath]:
+        """The LEA's platform files that exist (one per kind), in kind order."""
+        return self._files(lea)
 
     def _files(self, lea: str) -> list[UPath]:
         folder = _lea_dir(self.root, lea)

@@ -1,7 +1,8 @@
-"""Sensors: course share and CMP changes, opt-in lists arriving in the landing zone, new platform activity."""
+"""The one hand-written sensor: opt-in lists arriving in the landing zone (and statewide-model LEAs joining)
+register LEA partitions and start those LEAs' runs. Every other change (CALPADS, CMP, platform activity,
+participation) is a new data version of an observable source, acted on by declarative automation
+(:mod:`ccgi_assets.assets.automation`)."""
 
-from sensors.course_catalog_sensor import course_catalog_sensor
 from sensors.optin_sensor import optin_list_sensor
-from sensors.platform_sensor import platform_activity_sensor
 
-__all__ = ["course_catalog_sensor", "optin_list_sensor", "platform_activity_sensor"]
+__all__ = ["optin_list_sensor"]

@@ -6,6 +6,11 @@ time) already acted on, so the sensor is exactly-once per file version: a restar
 runs it twice, and an unchanged file never triggers again. Files that are not lists (hidden, temporary,
 partial uploads) are left alone, and so is a file modified in the last ``settle_seconds`` (still being
 written): the next tick takes it.
+
+This is the one place where a sensor is needed: registering dynamic partitions. Everything else that changes
+(CALPADS, the CMP list, platform activity, participation of an LEA already running) is a new data version of
+an observable source, acted on by declarative automation; each run requested here observes its sources for its
+LEA first, so the automation never repeats it.
 """
 
 
@@ -13,11 +18,11 @@ import json
 import os
 import time
 
-from dagster import (AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult,
-                     SkipReason, sensor)
+from dagster import (AssetKey, AssetRecordsFilter, AssetSelection, DagsterInstance, DefaultSensorStatus, RunRequest,
+                     SensorEvaluationContext, SensorResult, SkipReason, sensor)
 
+from ccgi_assets.assets.sources import SOURCE_KEYS
 from ccgi_assets.partitions import lea_partitions
-from sensors._state import materialized_since
 from resources import LandingZone, ParticipationConfig
 from resources.sources import file_version
 
@@ -26,7 +31,18 @@ STUDENT_KEYS = [AssetKey(k) for k in ("optin_students", "registration_roster", "
                                        "verified_accounts", "statewide_submissions", "lea_reports", "cde_extract")]
 STUDENT_FLOW = AssetSelection.assets(*STUDENT_KEYS)
 #: the student flow reads the course catalog: on a fresh warehouse it is built first, in a run of its own
-COURSE_CATALOG = [AssetKey("crse_courses"), AssetKey("cmp_match_results")]
+COURSE_CATALOG = [AssetKey("crse_courses"), AssetKey("cmp_match_results"), AssetKey("course_match_reports")]
+#: each run observes its sources first (for its LEA; the catalog run for every LEA): the versions it read are
+#: recorded by the run that read them, so declarative automation does not take them for news and run again
+SOURCES = SOURCE_KEYS
+
+
+def materialized_since(instance: DagsterInstance, asset: str, mtime: float, partition: str | None = None) -> bool:
+    """True when ``asset`` (that partition) was materialized after ``mtime`` (seconds since the epoch): a run
+    (e.g. ``ccgi run`` before ``make ui``) already took in a file the sensor has not seen."""
+    flt = AssetRecordsFilter(asset_key=AssetKey(asset), asset_partitions=[partition] if partition else None,
+                             after_timestamp=float(mtime))
+    return bool(instance.fetch_materializations(flt, limit=1).records)
 
 
 def settle_seconds() -> float:
@@ -35,7 +51,7 @@ def settle_seconds() -> float:
 
 @sensor(
     name="optin_list_sensor",
-    target=STUDENT_FLOW | AssetSelection.assets(*COURSE_CATALOG),
+    target=STUDENT_FLOW | AssetSelection.assets(*COURSE_CATALOG, *SOURCES),
     minimum_interval_seconds=30,
     default_status=DefaultSensorStatus.RUNNING,
     description="New or changed LEA opt-in list, or a new statewide-model LEA: run that LEA's student flow.",
@@ -74,7 +90,7 @@ def optin_list_sensor(context: SensorEvaluationContext, landing: LandingZone,
             new_leas.append(lea)
             existing.add(lea)
         run_key = "optin:" + ";".join(f"{k}@{v}" for k, v in sorted(changed))
-        requests.append(RunRequest(run_key=run_key, partition_key=lea, asset_selection=STUDENT_KEYS,
+        requests.append(RunRequest(run_key=run_key, partition_key=lea, asset_selection=[*SOURCES, *STUDENT_KEYS],
                                    tags={"ccgi/trigger": "optin_list"}))
 
     for lea, model in participation.read().items():
@@ -86,12 +102,13 @@ def optin_list_sensor(context: SensorEvaluationContext, landing: LandingZone,
         if lea not in existing:
             new_leas.append(lea)
             existing.add(lea)
-        requests.append(RunRequest(run_key=f"statewide:{lea}", partition_key=lea, asset_selection=STUDENT_KEYS,
+        requests.append(RunRequest(run_key=f"statewide:{lea}", partition_key=lea,
+                                   asset_selection=[*SOURCES, *STUDENT_KEYS],
                                    tags={"ccgi/trigger": "statewide_participation"}))
 
-    if requests and any(context.instance.get_latest_materialization_event(k) is None for k in COURSE_CATALOG):
+    if requests and any(context.instance.get_latest_materialization_event(k) is None for k in COURSE_CATALOG[:2]):
         # queued runs start in submission order: the catalog run goes ahead of the LEA runs
-        requests.insert(0, RunRequest(run_key="course_catalog:first", asset_selection=COURSE_CATALOG,
+        requests.insert(0, RunRequest(run_key="course_catalog:first", asset_selection=[*SOURCES, *COURSE_CATALOG],
                                       tags={"ccgi/trigger": "course_catalog_missing"}))
     new_cursor = json.dumps({"files": dict(sorted(seen.items())), "statewide": sorted(statewide_seen)})
     if not requests:

@@ -1,22 +1,26 @@
-"""Diagram 1, the course catalog share (non-PII): CRSE courses, their match against UC's CMP list, and the
-results returned to CDE."""
+"""Diagram 1, the course catalog share (non-PII): CRSE courses, their match against UC's CMP list, the
+results and the CMP courses CALPADS lacks returned to CDE, and a course-match report for every LEA with CRSE
+data (``lea_reports`` for LEAs in the student share, ``course_match_reports`` for the others)."""
 
+
+import datetime as dt
 
 import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, Output, asset
 
 from ccgi_assets import contracts as c
+from ccgi_assets.assets.automation import on_change
 from ccgi_assets.assets.contract_asset import contract_asset
 from ccgi_assets.assets.sources import calpads_crse, uc_cmp_list
 from ccgi_assets.courses import CRSE_SECTIONS_SQL, resolve_courses
 from ccgi_assets.matching_vocab import MATCH_STATUSES
-from resources import CalpadsShare, CmpSource, ExportStore
+from resources import CalpadsShare, CmpSource, ExportStore, ReportStore
 
 GROUP = "course_catalog_share"
 
 
 @asset(
-    **contract_asset(c.CrseCourse, GROUP, partitioned=False),
+    **contract_asset(c.CrseCourse, GROUP, partitioned=False, automation_condition=on_change()),
     deps=[calpads_crse],
 )
 def crse_courses(context: AssetExecutionContext, calpads: CalpadsShare) -> Output[pd.DataFrame]:
@@ -26,10 +30,9 @@ def crse_courses(context: AssetExecutionContext, calpads: CalpadsShare) -> Outpu
     IDs or student fields). Course-level fields that disagree across sections are counted per field and
     resolved by majority (ties: lowest section ID). Receivers: the matcher, student course records.
     """
-    load = calpads.prepare(["CRSE"])
+    calpads.prepare(["CRSE"])  # loaded by the CALPADS observation (its figures and warnings are there)
     sections = calpads.query(CRSE_SECTIONS_SQL)
     courses, conflicts = resolve_courses(sections)
-    crse_load = load.get("CRSE", {})
     return Output(
         courses,
         metadata={
@@ -40,13 +43,12 @@ def crse_courses(context: AssetExecutionContext, calpads: CalpadsShare) -> Outpu
             "uc_csu_approved_courses": int(courses["uc_csu_approved"].sum()),
             "courses_with_conflicting_fields": int((courses["conflicting_fields"] > 0).sum()),
             "conflicts_by_field": MetadataValue.json(conflicts),
-            "crse_rows_rejected_malformed": int(crse_load.get("rows_rejected", 0)),
         },
     )
 
 
 @asset(
-    **contract_asset(c.CmpMatchResult, GROUP, partitioned=False),
+    **contract_asset(c.CmpMatchResult, GROUP, partitioned=False, automation_condition=on_change()),
     deps=[uc_cmp_list],
 )
 def cmp_match_results(context: AssetExecutionContext, crse_courses: pd.DataFrame, cmp: CmpSource,
@@ -59,9 +61,15 @@ def cmp_match_results(context: AssetExecutionContext, crse_courses: pd.DataFrame
     :class:`~ccgi_assets.contracts.LearnedCourseVocabulary`, non-PII), so the table always belongs to the results
     it produced and is rebuilt with them.
 
-    Receivers: CDE (an export of these results and of the learned vocabulary) and each LEA (its course-match report).
+    The CMP courses no CALPADS course matched (per school and list year, with the reason) go to CDE beside the
+    results, as the ``unmatched_cmp_courses`` extract (CMP fields only, non-PII; seed Diagram 1: CDE learns
+    which approved courses its CRSE data lacks).
+
+    Receivers: CDE (an export of these results, of the unmatched CMP courses and of the learned vocabulary) and
+    each LEA (its course-match report).
     """
-    from ccgi_assets.matching import learn_vocabulary, match_courses
+    from ccgi_assets.matching import learn_vocabulary, match_courses, unmatched_cmp_courses
+    from ccgi_assets.matching.vocabulary import UNMATCHED_COLUMNS
 
     cmp_list = cmp.read()
     vocabulary = c.validate(c.select_allowed(learn_vocabulary(crse_courses, cmp_list), c.LearnedCourseVocabulary),
@@ -70,6 +78,8 @@ def cmp_match_results(context: AssetExecutionContext, crse_courses: pd.DataFrame
     results = c.validate(c.select_allowed(results, c.CmpMatchResult), c.CmpMatchResult)
     where = exports.write("cde", "cmp_match_results", results)
     vocabulary_at = exports.write("cde", "learned_course_vocabulary", vocabulary)
+    unmatched = unmatched_cmp_courses(crse_courses, cmp_list, results).loc[:, UNMATCHED_COLUMNS]
+    unmatched_at = exports.write("cde", "unmatched_cmp_courses", unmatched)
     counts = results["match_status"].value_counts()
     return Output(
         results,
@@ -81,5 +91,44 @@ def cmp_match_results(context: AssetExecutionContext, crse_courses: pd.DataFrame
             "learned_words": len(vocabulary),
             "learned_vocabulary_export": vocabulary_at,
             "state_code_level_differs": int((results["reason"] == "state_code_level_differs").sum()),
+            "cmp_courses_not_in_calpads": len(unmatched),
+            "unmatched_cmp_export": unmatched_at,
         },
     )
+
+
+@asset(group_name=GROUP, kinds={"html"}, tags={"data_class": "aggregate"}, deps=[uc_cmp_list],
+       automation_condition=on_change(uc_cmp_list))
+def course_match_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame, crse_courses: pd.DataFrame,
+                         cmp: CmpSource, reports: ReportStore) -> MaterializeResult:
+    """The course-match report (seed Diagram 1 step 4) of every LEA that submitted CRSE data but has no
+    ``lea_reports`` partition materialized: an LEA outside the student share, or one whose first student run
+    has not happened yet. Same report as ``lea_reports``, course section only (how its courses matched the CMP
+    list, the courses that need action, the CMP courses CALPADS lacks), under ``reports/<lea>/``; when the LEA's
+    student flow first runs, ``lea_reports`` replaces it with the full report. Aggregates only. Receivers: LEAs.
+    """
+    from ccgi_assets import platform as pf
+    from ccgi_assets.matching import unmatched_cmp_courses
+    from ccgi_assets.reports import render_lea_report
+
+    full = set(context.instance.get_materialized_partitions(AssetKey("lea_reports")))
+    with_crse = set(crse_courses["reporting_lea"].dropna().astype(str))
+    leas = sorted(with_crse - full)
+    cmp_list = cmp.read()
+    crse = crse_courses[crse_courses["reporting_lea"].isin(leas)]
+    matches_all = cmp_match_results[cmp_match_results["reporting_lea"].isin(leas)]
+    unmatched = unmatched_cmp_courses(crse, cmp_list[cmp_list["reporting_lea"].isin(leas)], matches_all)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    for lea in leas:
+        matches = matches_all[matches_all["reporting_lea"] == lea]
+        figures = c.validate(pf.match_figures(lea, matches), c.LeaReportFigure)
+        files = render_lea_report(lea, matches, unmatched[unmatched["reporting_lea"] == lea], figures, now)
+        reports.write(lea, "index.html", files.html)
+        for name, text in files.csvs.items():
+            reports.write(lea, name, text)
+    return MaterializeResult(metadata={
+        "reports_written": len(leas),
+        "leas": MetadataValue.json(leas),
+        "leas_with_crse_data": len(with_crse),
+        "leas_reported_by_lea_reports": len(with_crse & full),
+    })

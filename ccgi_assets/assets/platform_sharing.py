@@ -8,6 +8,7 @@ from dagster import AssetExecutionContext, FreshnessPolicy, MetadataValue, Outpu
 
 from ccgi_assets import contracts as c
 from ccgi_assets import platform as pf
+from ccgi_assets.assets.automation import after_upstream_runs, on_change
 from ccgi_assets.assets.contract_asset import contract_asset
 from ccgi_assets.assets.sources import lea_participation, platform_activity, uc_cmp_list
 from ccgi_assets.contracts import SYSTEMS
@@ -33,7 +34,7 @@ def _left_out(context: AssetExecutionContext, q: Quarantine) -> dict:
             "platform_problems": MetadataValue.json(q.summary())}
 
 
-@asset(**contract_asset(c.VerifiedAccount, GROUP), deps=[platform_activity])
+@asset(**contract_asset(c.VerifiedAccount, GROUP, automation_condition=on_change()), deps=[platform_activity])
 def verified_accounts(context: AssetExecutionContext, registration_roster: pd.DataFrame, platform: PlatformSource,
                       warehouse: Warehouse) -> Output[pd.DataFrame]:
     """Registration as a real step (seed 2a step 4 / 2b step 3): the accounts in ``platform/<lea>/accounts.csv``
@@ -67,7 +68,7 @@ def verified_accounts(context: AssetExecutionContext, registration_roster: pd.Da
     })
 
 
-@asset(**contract_asset(c.StatewideSubmission, GROUP), deps=[platform_activity])
+@asset(**contract_asset(c.StatewideSubmission, GROUP, automation_condition=on_change()), deps=[platform_activity])
 def statewide_submissions(context: AssetExecutionContext, registration_roster: pd.DataFrame,
                           student_courses: pd.DataFrame, verified_accounts: pd.DataFrame, platform: PlatformSource,
                           exports: ExportStore, warehouse: Warehouse) -> Output[pd.DataFrame]:
@@ -116,7 +117,8 @@ def statewide_submissions(context: AssetExecutionContext, registration_roster: p
     })
 
 
-@asset(**contract_asset(c.CdeExtractRow, GROUP, partitioned=False), deps=[platform_activity])
+@asset(**contract_asset(c.CdeExtractRow, GROUP, partitioned=False,
+                                automation_condition=after_upstream_runs()), deps=[platform_activity])
 def cde_extract(context: AssetExecutionContext, registration_roster: pd.DataFrame,
                 verified_accounts: pd.DataFrame, platform: PlatformSource, exports: ExportStore,
                 warehouse: Warehouse) -> Output[pd.DataFrame]:
@@ -158,7 +160,8 @@ def cde_extract(context: AssetExecutionContext, registration_roster: pd.DataFram
 
 
 @asset(
-    **contract_asset(c.LeaReportFigure, GROUP, kind="html"), deps=[platform_activity, uc_cmp_list, lea_participation],
+    **contract_asset(c.LeaReportFigure, GROUP, kind="html", automation_condition=on_change(uc_cmp_list, lea_participation)),
+    deps=[platform_activity, uc_cmp_list, lea_participation],
     freshness_policy=FreshnessPolicy.time_window(fail_window=dt.timedelta(days=8), warn_window=dt.timedelta(days=2)),
 )
 def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame, crse_courses: pd.DataFrame,

@@ -11,6 +11,7 @@ from dagster import AssetExecutionContext, Failure, MetadataValue, Output, asset
 
 from ccgi_assets import contracts as c
 from ccgi_assets import students as st
+from ccgi_assets.assets.automation import on_change
 from ccgi_assets.assets.contract_asset import contract_asset
 from ccgi_assets.assets.sources import calpads_scsc, calpads_senr, calpads_sinf, lea_participation, optin_landing
 from ccgi_assets.optin import OptinFileError, read_optin_list
@@ -58,7 +59,7 @@ def _frame(lea: str, model: str, ssids: pd.Series) -> pd.DataFrame:
     return c.validate(df, c.OptinStudent)
 
 
-@asset(deps=[optin_landing, lea_participation, calpads_senr], **contract_asset(c.OptinStudent, GROUP))
+@asset(deps=[optin_landing, lea_participation, calpads_senr], **contract_asset(c.OptinStudent, GROUP, automation_condition=on_change()))
 def optin_students(context: AssetExecutionContext, calpads: CalpadsShare, landing: LandingZone,
                    participation: ParticipationConfig, warehouse: Warehouse) -> Output[pd.DataFrame]:
     """The students an LEA shares (seed 2a step 2 / 2b step 2).
@@ -73,7 +74,7 @@ def optin_students(context: AssetExecutionContext, calpads: CalpadsShare, landin
     its previous rows and exports until an operator accepts the upload in ``config/calpads_accept.csv``.
     Receivers: ``registration_roster``.
     """
-    load = calpads.prepare(["SENR", "SINF", "SCSC"])
+    calpads.prepare(["SENR", "SINF", "SCSC"])  # loaded by the CALPADS observation (figures and warnings there)
     models = participation.read()
     keys = context.partition_keys
     held = calpads.held(list(keys))
@@ -108,7 +109,6 @@ def optin_students(context: AssetExecutionContext, calpads: CalpadsShare, landin
         # LEA codes and rules, no student value: `ccgi run` reads which LEAs of its one run kept their previous rows
         "leas_failed": MetadataValue.json(dict(sorted(failed.items()))),
         "leas_with_held_calpads_upload": int(held["reporting_lea"].nunique()),
-        "calpads_files_not_used": MetadataValue.json({rt: f.get("files_not_used", []) for rt, f in load.items()}),
     }
     if len(keys) == 1:
         meta["participation_model"] = models.get(keys[0], "opt_in")
@@ -142,7 +142,7 @@ def withdraw(lea: str, gone: set[str], warehouse: Warehouse, exports: ExportStor
     return {k: int(v) for k, v in removed.items() if v}
 
 
-@asset(deps=[calpads_senr, calpads_sinf], **contract_asset(c.RegistrationRoster, GROUP))
+@asset(deps=[calpads_senr, calpads_sinf], **contract_asset(c.RegistrationRoster, GROUP, automation_condition=on_change()))
 def registration_roster(context: AssetExecutionContext, optin_students: pd.DataFrame, calpads: CalpadsShare,
                         warehouse: Warehouse, exports: ExportStore) -> Output[pd.DataFrame]:
     """What CaliforniaColleges.edu needs to verify a registration (seed 2a step 3 / 2b step 2): SSID, local
@@ -179,7 +179,7 @@ def registration_roster(context: AssetExecutionContext, optin_students: pd.DataF
     })
 
 
-@asset(deps=[calpads_scsc], **contract_asset(c.StudentCourse, GROUP))
+@asset(deps=[calpads_scsc], **contract_asset(c.StudentCourse, GROUP, automation_condition=on_change()))
 def student_courses(context: AssetExecutionContext, registration_roster: pd.DataFrame, crse_courses: pd.DataFrame,
                     calpads: CalpadsShare, warehouse: Warehouse) -> Output[pd.DataFrame]:
     """Course records of roster students (seed 2a step 5 / 2b step 4): course name, local course ID, state
