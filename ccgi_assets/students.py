@@ -1,8 +1,9 @@
 """Student share logic (seed Diagram 2a steps 2-5, 2b steps 2-4): plain SQL and functions over DataFrames.
 
 Statewide steps run where the CALPADS data lives (``CalpadsShare.query``): "most recent SENR" and "current
-SINF" are window queries over every LEA's records, restricted to the students at hand. Their results are
-small per LEA and come to pandas for the rest.
+SINF" are window queries over every LEA's records, restricted to the students at hand; the roster and the
+course records of every requested LEA are one query each (:data:`ROSTER_SQL`, :data:`STUDENT_COURSES_SQL`), so
+no step loops over LEAs.
 """
 
 from __future__ import annotations
@@ -66,6 +67,82 @@ FROM {SCSC}
 WHERE coalesce(transaction_type_code, '') <> 'D' AND ssid IN (SELECT ssid FROM ids)
 """
 
+#: The registration roster of every requested LEA at once. ``ids`` carries (reporting_lea, ssid): each LEA's
+#: shared students. A student is on an LEA's roster when the most recent enrollment is in that LEA; the row is
+#: that enrollment's school, grade and local ID plus the current SINF record (NULLs without one). Contract
+#: columns only, in contract order.
+ROSTER_SQL = """
+WITH wanted AS (SELECT DISTINCT reporting_lea, ssid FROM ids),
+recent AS (""" + MOST_RECENT_SENR_SQL + """),
+sinf AS (""" + CURRENT_SINF_SQL + """)
+SELECT w.reporting_lea, w.ssid, r.local_student_id, s.legal_first_name, s.legal_last_name, s.birth_date,
+       s.gender_code, s.hispanic_ethnicity_indicator, s.race_1_code, s.race_2_code, s.race_3_code,
+       s.race_4_code, s.race_5_code, r.school_code, r.grade_level_code
+FROM wanted w
+JOIN recent r ON r.ssid = w.ssid AND r.reporting_lea = w.reporting_lea
+LEFT JOIN sinf s ON s.ssid = w.ssid
+ORDER BY w.reporting_lea, w.ssid
+"""
+
+#: Course records of every requested LEA's roster students (``ids``: reporting_lea, ssid) joined to the course
+#: catalog ``catalog`` (school_code, academic_year, local_course_id, course_name, state_course_code; a blank
+#: name or code there stands for none); a blank a-g code is none. Contract columns only, in contract order.
+STUDENT_COURSES_SQL = """
+WITH wanted AS (SELECT DISTINCT reporting_lea, ssid FROM ids),
+scsc AS (""" + STUDENT_SCSC_SQL + """)
+SELECT w.reporting_lea, r.ssid, r.school_code, r.academic_year, r.academic_term_code, r.local_course_id,
+       nullif(k.course_name, '') AS course_name, nullif(k.state_course_code, '') AS state_course_code,
+       CASE WHEN trim(coalesce(r.ag_subject_area, ''), ' ' || chr(9) || chr(10) || chr(13)) = '' THEN NULL
+            ELSE r.ag_subject_area END AS ag_subject_area,
+       r.credits_earned, r.final_grade
+FROM scsc r
+JOIN wanted w ON w.ssid = r.ssid
+LEFT JOIN catalog k ON k.school_code = r.school_code AND k.academic_year = r.academic_year
+                   AND k.local_course_id = r.local_course_id
+ORDER BY w.reporting_lea, r.ssid, r.academic_year, r.academic_term_code NULLS LAST, r.local_course_id
+"""
+
+#: the catalog columns :data:`STUDENT_COURSES_SQL` joins
+CATALOG_COLUMNS = ["school_code", "academic_year", "local_course_id", "course_name", "state_course_code"]
+
+
+def lea_ids_frame(df: pd.DataFrame, leas) -> pd.DataFrame:
+    """(reporting_lea, ssid) of ``df``'s students in the requested ``leas``: the lookup frame for all of them."""
+    keep = df["reporting_lea"].astype(str).isin([str(x) for x in leas]) if len(df) else pd.Series([], dtype=bool)
+    return pd.DataFrame({"reporting_lea": df.loc[keep, "reporting_lea"].astype(str).to_numpy(),
+                         "ssid": df.loc[keep, "ssid"].astype(str).to_numpy()})
+
+
+def catalog_frame(courses: pd.DataFrame) -> pd.DataFrame:
+    """The catalog columns the course records join, blanks for none (a staged frame carries strings only)."""
+    cat = courses.loc[:, CATALOG_COLUMNS].drop_duplicates(["school_code", "academic_year", "local_course_id"])
+    return cat.astype(object).where(cat.notna(), "").astype(str).reset_index(drop=True)
+
+
+def roster_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """:data:`ROSTER_SQL`'s result checked against the RegistrationRoster contract."""
+    return c.validate(c.select_allowed(rows, c.RegistrationRoster).reset_index(drop=True), c.RegistrationRoster)
+
+
+def courses_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """:data:`STUDENT_COURSES_SQL`'s result checked against the StudentCourse contract."""
+    return c.validate(c.select_allowed(rows, c.StudentCourse).reset_index(drop=True), c.StudentCourse)
+
+
+def gone_by_lea(previous: pd.DataFrame, current: pd.DataFrame, leas) -> dict[str, set[str]]:
+    """Per requested LEA, the students on its previous partition and not on this one (opt-outs, transfers
+    out). ``previous`` and ``current`` have columns reporting_lea, ssid."""
+    out: dict[str, set[str]] = {str(lea): set() for lea in leas}
+    if not len(previous):
+        return out
+    prev = previous[["reporting_lea", "ssid"]].astype(str).drop_duplicates()
+    now = current[["reporting_lea", "ssid"]].astype(str).drop_duplicates()
+    both = prev.merge(now, on=["reporting_lea", "ssid"], how="left", indicator=True)
+    gone = both[(both["_merge"] == "left_only") & both["reporting_lea"].isin(list(out))]
+    for lea, g in gone.groupby("reporting_lea"):
+        out[lea] = set(g["ssid"])
+    return out
+
 
 def ids_frame(ssids) -> pd.DataFrame:
     return pd.DataFrame({"ssid": pd.Series(list(ssids), dtype=str)})
@@ -84,27 +161,6 @@ def classify_list(ssids: pd.Series, recent: pd.DataFrame, lea: str) -> tuple[pd.
     other = ~unknown & (lea_of != lea)
     accepted = ssids[~unknown & ~other].reset_index(drop=True)
     return accepted, {"unknown_ssid": int(unknown.sum()), "enrolled_in_another_lea": int(other.sum())}
-
-
-def build_roster(lea: str, recent: pd.DataFrame, sinf: pd.DataFrame) -> pd.DataFrame:
-    """The registration roster: most recent enrollment (in ``lea``) + current SINF, contract columns only."""
-    enr = recent[recent["reporting_lea"] == lea]
-    roster = enr[["ssid", "reporting_lea", "local_student_id", "school_code", "grade_level_code"]].merge(
-        sinf, on="ssid", how="left", validate="one_to_one"
-    )
-    roster = roster.sort_values("ssid", kind="stable").reset_index(drop=True)
-    return c.validate(c.select_allowed(roster, c.RegistrationRoster), c.RegistrationRoster)
-
-
-def build_student_courses(lea: str, scsc: pd.DataFrame, courses: pd.DataFrame) -> pd.DataFrame:
-    """Course records of roster students joined to the course catalog (name, state course code)."""
-    cat = courses[["school_code", "academic_year", "local_course_id", "course_name", "state_course_code"]]
-    out = scsc.merge(cat, on=["school_code", "academic_year", "local_course_id"], how="left")
-    out["ag_subject_area"] = out["ag_subject_area"].where(out["ag_subject_area"].fillna("").str.strip() != "", None)
-    out = out.assign(reporting_lea=lea).sort_values(
-        ["ssid", "academic_year", "academic_term_code", "local_course_id"], kind="stable"
-    ).reset_index(drop=True)
-    return c.validate(c.select_allowed(out, c.StudentCourse), c.StudentCourse)
 
 
 def removed_count(previous: set[str], current: set[str]) -> int:

@@ -7,8 +7,10 @@ the local share, as the pipeline does.
 import pandas as pd
 import pytest
 
+from ccgi_assets import contracts as c
 from ccgi_assets import students as st
 from ccgi_assets_tests.conftest import write_calpads
+from ccgi_assets_tests.test_snowflake import sf  # noqa: F401 - the fakesnow fixture
 from resources import LocalCalpadsShare
 
 NORTH, SOUTH = "0100001", "0200002"
@@ -98,16 +100,86 @@ def test_statewide_model_takes_open_enrollments_in_grades_6_to_12_of_the_lea(sha
     assert share.query(st.ENROLLED_IN_LEA_SQL, lea=SOUTH)["ssid"].tolist() == [MOVER]
 
 
+def roster_of(share, pairs):
+    share.prepare(["SENR", "SINF"])
+    ids = pd.DataFrame(pairs, columns=["reporting_lea", "ssid"])
+    return st.roster_frame(share.query(st.ROSTER_SQL, frames={"ids": ids}, arrow=True))
+
+
 def test_roster_has_the_allowlisted_columns_only_and_only_this_leas_students(share):
-    ids = [STAYER, RENAMED, MOVER]
-    rec = recent_of(share, ids).reset_index()
-    cur = share.query(st.CURRENT_SINF_SQL, frames={"ids": st.ids_frame(ids)})
-    roster = st.build_roster(NORTH, rec, cur)
+    roster = roster_of(share, [(NORTH, STAYER), (NORTH, RENAMED), (NORTH, MOVER)])
     assert roster["ssid"].tolist() == [STAYER, RENAMED]
     assert roster.set_index("ssid").loc[RENAMED, "legal_last_name"] == "New"
+    assert list(roster.columns) == c.columns(c.RegistrationRoster)
     text = roster.to_csv()
     for never in ("1 Main St", "Guardian", "NotBeShared", "Should"):
         assert never not in text
+
+
+def test_one_roster_query_serves_many_leas_each_with_its_own_students_only(share):
+    # both LEAs list the mover: only South, where the most recent enrollment is, gets the student
+    roster = roster_of(share, [(NORTH, STAYER), (NORTH, MOVER), (SOUTH, MOVER), (SOUTH, STAYER), (NORTH, LEFT_STATE)])
+    got = roster.set_index(["reporting_lea", "ssid"])
+    assert sorted(got.index) == [(NORTH, STAYER), (NORTH, LEFT_STATE), (SOUTH, MOVER)]
+    assert got.loc[(SOUTH, MOVER), "local_student_id"] == "S-1"  # the South enrollment's, not North's
+    assert got.loc[(NORTH, STAYER), "local_student_id"] == "00077"
+    assert pd.isna(got.loc[(NORTH, LEFT_STATE), "birth_date"])  # no SINF record: on the roster, without SINF
+    assert got.loc[(NORTH, STAYER), "birth_date"] == pd.Timestamp("2009-03-07")
+
+
+def scsc(lea, ssid, course, school=HS_N, year="2025-2026", term="FY", grade="A", ag="B", tx=""):
+    return dict(transaction_type_code=tx, reporting_lea=lea, school_of_course_delivery=school,
+                academic_year_id=year, ssid=ssid, local_course_id=course, academic_term_code=term,
+                student_credits_earned="5", student_course_final_grade=grade, uc_csu_admission_requirement_code=ag)
+
+
+def test_course_records_of_many_leas_join_the_catalog_in_one_query(share, tmp_path):
+    write_calpads(tmp_path, "SCSC", NORTH, [
+        scsc(NORTH, STAYER, "0042", term="S2"), scsc(NORTH, STAYER, "0042", term="S1"),
+        scsc(NORTH, STAYER, "0099", ag=" "),                        # blank a-g code: none
+        scsc(NORTH, STAYER, "0043", tx="D"),                        # a deleted record is never read
+        scsc(NORTH, SIXTH, "0042"),                                 # not on any roster asked for
+    ])
+    write_calpads(tmp_path, "SCSC", SOUTH, [scsc(SOUTH, MOVER, "7", school=HS_S, ag="")])
+    share.prepare(["SCSC"])
+    catalog = pd.DataFrame({"school_code": [HS_N, HS_N, HS_S], "academic_year": ["2025-2026"] * 3,
+                            "local_course_id": ["0042", "0099", "7"], "course_name": ["English 10", None, "Art"],
+                            "state_course_code": ["2131", "2400", None]})
+    ids = pd.DataFrame({"reporting_lea": [NORTH, SOUTH], "ssid": [STAYER, MOVER]})
+    out = st.courses_frame(share.query(st.STUDENT_COURSES_SQL,
+                                       frames={"ids": ids, "catalog": st.catalog_frame(catalog)}, arrow=True))
+    assert list(out.columns) == c.columns(c.StudentCourse)
+    assert list(zip(out["reporting_lea"], out["ssid"], out["local_course_id"], out["academic_term_code"])) == [
+        (NORTH, STAYER, "0099", "FY"), (NORTH, STAYER, "0042", "S1"), (NORTH, STAYER, "0042", "S2"),
+        (SOUTH, MOVER, "7", "FY")]  # by LEA, student, year, term, course
+    def values(col):
+        return [None if pd.isna(v) else v for v in out[col]]
+
+    assert values("course_name")[:3] == [None, "English 10", "English 10"]
+    assert values("state_course_code") == ["2400", "2131", "2131", None]
+    assert values("ag_subject_area") == [None, "B", "B", None]
+    assert out["credits_earned"].tolist() == [5.0] * 4
+
+
+def test_previous_keys_of_many_leas_come_in_one_read_and_removals_are_per_lea(tmp_path):
+    import duckdb
+
+    from resources.settings import ASSET_SCHEMA
+    from resources.warehouse import DuckDBWarehouse
+
+    wh = DuckDBWarehouse(database=str(tmp_path / "w.duckdb"))
+    assert len(wh.previous_keys_by_lea("registration_roster", [NORTH])) == 0  # no table yet
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute(f"CREATE SCHEMA {ASSET_SCHEMA}")
+    con.execute(f"CREATE TABLE {ASSET_SCHEMA}.registration_roster (reporting_lea VARCHAR, ssid VARCHAR)")
+    con.execute(f"INSERT INTO {ASSET_SCHEMA}.registration_roster VALUES ('{NORTH}', '{STAYER}'), "
+                f"('{NORTH}', '{RENAMED}'), ('{SOUTH}', '{MOVER}'), ('0300003', '{SIXTH}')")
+    con.close()
+    prev = wh.previous_keys_by_lea("registration_roster", [NORTH, SOUTH])
+    assert sorted(zip(prev["reporting_lea"], prev["ssid"])) == [(NORTH, STAYER), (NORTH, RENAMED), (SOUTH, MOVER)]
+    now = pd.DataFrame({"reporting_lea": [NORTH, SOUTH], "ssid": [STAYER, STAYER]})
+    assert st.gone_by_lea(prev, now, [NORTH, SOUTH]) == {NORTH: {RENAMED}, SOUTH: {MOVER}}
+    assert st.gone_by_lea(prev.iloc[0:0], now, [NORTH]) == {NORTH: set()}
 
 
 def test_the_share_never_loads_columns_outside_its_allowlist(share):
@@ -130,3 +202,34 @@ def test_prepare_reloads_only_when_the_files_change(share, tmp_path):
                                             senr(SOUTH, HS_S, "1000000099", "20250113")])
     changed = share.prepare(["SENR"])["SENR"]
     assert changed["reloaded"] and changed["rows_loaded"] == first["rows_loaded"] + 1
+
+
+def test_roster_and_course_queries_give_the_same_rows_on_snowflake(small_home, sf):
+    """The set-based roster and course records run in Snowflake (fakesnow) with the same SQL and rows."""
+    from ccgi_assets_tests.test_snowflake import CREDS, load_share
+    from resources import SnowflakeCalpadsShare
+
+    local = LocalCalpadsShare(home=str(small_home))
+    local.prepare(["SENR", "SINF", "SCSC"])
+    leas = local.leas()
+    ids = pd.concat([local.query(st.ENROLLED_IN_LEA_SQL, lea=lea).assign(reporting_lea=lea) for lea in leas])
+    ids = ids[["reporting_lea", "ssid"]].reset_index(drop=True)
+    catalog = local.query("SELECT DISTINCT school_of_course_delivery AS school_code, academic_year_id AS academic_year, "
+                          "local_course_id, 'Course ' || local_course_id AS course_name, NULL AS state_course_code "
+                          "FROM {SCSC} WHERE ssid < '5'")
+
+    def both(share):
+        roster = st.roster_frame(share.query(st.ROSTER_SQL, frames={"ids": ids}, arrow=True))
+        courses = st.courses_frame(share.query(st.STUDENT_COURSES_SQL,
+                                               frames={"ids": roster[["reporting_lea", "ssid"]],
+                                                       "catalog": st.catalog_frame(catalog)}, arrow=True))
+        return roster, courses
+
+    here = both(local)
+    for rt in ("SENR", "SINF", "SCSC"):
+        load_share(sf, small_home, rt)
+    there = both(SnowflakeCalpadsShare(database="CALPADS_SHARE", scratch_database="CCGI", **CREDS))
+    assert len(here[0]) > 100 and len(here[1]) > 1000
+    for a, b in zip(here, there):
+        pd.testing.assert_frame_equal(a.astype(str).sort_values(list(a.columns)).reset_index(drop=True),
+                                      b.astype(str).sort_values(list(b.columns)).reset_index(drop=True))

@@ -82,16 +82,33 @@ def version_sql(record_type: str, rows_hash: str) -> str:
             f"JOIN ({recent}) r ON x.ssid = r.ssid GROUP BY 1")
 
 
+def _from_arrow(table) -> pd.DataFrame:
+    """An Arrow result as pandas: text as pyarrow strings, dates and times as datetime64, numbers as numpy."""
+    import pyarrow as pa
+
+    strings = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
+    return table.to_pandas(types_mapper=strings.get, date_as_object=False)
+
+
 class CalpadsShare(ConfigurableResource):
     """Read access to the CALPADS share. Subclasses implement :meth:`_run`."""
 
-    def query(self, sql: str, frames: dict[str, pd.DataFrame] | None = None, **params: Any) -> pd.DataFrame:
+    def query(self, sql: str, frames: dict[str, pd.DataFrame] | None = None, *, arrow: bool = False,
+              **params: Any) -> pd.DataFrame:
         """Run ``sql`` (tables as ``{SENR}`` etc., parameters as ``$name``) and return a DataFrame.
 
         ``frames`` are small local tables the query may join to by name (e.g. an LEA's list of SSIDs): the
-        lookup runs in the warehouse, so the statewide tables never come to pandas.
+        lookup runs in the warehouse, so the statewide tables never come to pandas. ``arrow``: the result comes
+        through Arrow, text as pandas' pyarrow strings and dates as datetime64 (no Python object per value: for
+        results of millions of rows).
         """
-        return self._run(sql.format(**{t: self.relation(t) for t in RECORD_TYPES}), params, frames or {})
+        sql = sql.format(**{t: self.relation(t) for t in RECORD_TYPES})
+        if arrow:
+            return _from_arrow(self._run_arrow(sql, params, frames or {}))
+        return self._run(sql, params, frames or {})
+
+    def _run_arrow(self, sql: str, params: dict[str, Any], frames: dict[str, pd.DataFrame]):  # pragma: no cover
+        raise NotImplementedError
 
     def relation(self, record_type: str) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -372,6 +389,12 @@ class LocalCalpadsShare(CalpadsShare):
                 con.register(name, frame)
             return con.execute(sql, params or None).df()
 
+    def _run_arrow(self, sql: str, params: dict[str, Any], frames: dict[str, pd.DataFrame]):
+        with self.connect() as con:
+            for name, frame in frames.items():
+                con.register(name, frame)
+            return con.sql(sql, params=params or None).to_arrow_table()
+
 
 class SnowflakeCalpadsShare(CalpadsShare, SnowflakeConnected):
     """The Snowflake share database CDE grants CCGI (tables ``<database>.<schema>.SENR`` etc.)."""
@@ -396,6 +419,12 @@ class SnowflakeCalpadsShare(CalpadsShare, SnowflakeConnected):
             return "|".join(str(v) for v in (cur.fetchone() or ()))
 
     def _run(self, sql: str, params: dict[str, Any], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        return self._execute(sql, params, frames, arrow=False)
+
+    def _run_arrow(self, sql: str, params: dict[str, Any], frames: dict[str, pd.DataFrame]):
+        return self._execute(sql, params, frames, arrow=True)
+
+    def _execute(self, sql: str, params: dict[str, Any], frames: dict[str, pd.DataFrame], arrow: bool):
         from snowflake.connector.pandas_tools import write_pandas
 
         sql = _PARAM.sub(lambda m: f"%({m.group(1)})s", sql)
@@ -410,6 +439,16 @@ class SnowflakeCalpadsShare(CalpadsShare, SnowflakeConnected):
                 cur.execute(f"CREATE TEMPORARY TABLE {name} ({cols})")
                 write_pandas(conn, frame.astype(str), table_name=name.upper(), quote_identifiers=False)
             cur.execute(sql, params or None)
+            if arrow:
+                import pyarrow as pa
+
+                if hasattr(cur, "fetch_arrow_all"):  # the connector's own Arrow batches (not in fakesnow)
+                    table = cur.fetch_arrow_all()
+                else:
+                    table = pa.Table.from_pandas(cur.fetch_pandas_all(), preserve_index=False)
+                if table is None:  # no rows: the result's columns, typed as text
+                    table = pa.table({d[0]: pa.array([], pa.string()) for d in cur.description})
+                return table.rename_columns([c.lower() for c in table.column_names])
             df = cur.fetch_pandas_all()
         df.columns = [c.lower() for c in df.columns]
         return df

@@ -16,6 +16,11 @@ class Warehouse(ConfigurableResource):
     def previous_keys(self, table: str, lea: str, column: str = "ssid") -> set[str]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def previous_keys_by_lea(self, table: str, leas, column: str = "ssid") -> pd.DataFrame:  # pragma: no cover
+        """The distinct (reporting_lea, ``column``) of an asset table as last written, for many LEAs in one
+        query (an empty frame when the table does not exist yet)."""
+        raise NotImplementedError
+
     def previous_rows(self, table: str, lea: str | None = None) -> pd.DataFrame:  # pragma: no cover - abstract
         """An asset table's rows as last written (for an LEA, or all), with its contract's columns; an empty
         contract frame when the table does not exist yet."""
@@ -24,6 +29,10 @@ class Warehouse(ConfigurableResource):
     def delete_students(self, table: str, ssids: set[str], lea: str | None = None) -> int:  # pragma: no cover
         """Delete these students' rows from an asset table (only the LEA's rows when ``lea`` is given)."""
         raise NotImplementedError
+
+
+def _no_keys(column: str) -> pd.DataFrame:
+    return pd.DataFrame({"reporting_lea": pd.Series(dtype=object), column: pd.Series(dtype=object)})
 
 
 class DuckDBWarehouse(Warehouse):
@@ -43,6 +52,19 @@ class DuckDBWarehouse(Warehouse):
         finally:
             con.close()
 
+    def previous_keys_by_lea(self, table: str, leas, column: str = "ssid") -> pd.DataFrame:
+        if not leas:
+            return _no_keys(column)
+        con = duckdb.connect(self.database, config=DUCKDB_CONFIG)
+        try:
+            if not self._exists(con, table):
+                return _no_keys(column)
+            wanted = pd.DataFrame({"reporting_lea": pd.Series(sorted({str(x) for x in leas}), dtype=object)})  # noqa: F841
+            return con.execute(
+                f"SELECT DISTINCT t.reporting_lea, t.{column} FROM {ASSET_SCHEMA}.{table} t "
+                "WHERE t.reporting_lea IN (SELECT reporting_lea FROM wanted)").df()
+        finally:
+            con.close()
 
     def _exists(self, con, table: str) -> bool:
         return bool(con.execute(
@@ -110,3 +132,21 @@ class SnowflakeWarehouse(Warehouse, SnowflakeConnected):
                     return set()
                 raise
             return {r[0] for r in cur.fetchall()}
+
+    def previous_keys_by_lea(self, table: str, leas, column: str = "ssid") -> pd.DataFrame:
+        leas = sorted({str(x) for x in leas})
+        if not leas:
+            return _no_keys(column)
+        marks = ", ".join(f"%(l{i})s" for i in range(len(leas)))
+        with self.snowflake_connection() as conn:
+            cur = conn.cursor()
+            try:
+                cur.execute(f"SELECT DISTINCT REPORTING_LEA, {column.upper()} FROM "
+                            f"{self.database}.{ASSET_SCHEMA.upper()}.{table.upper()} WHERE REPORTING_LEA IN ({marks})",
+                            {f"l{i}": lea for i, lea in enumerate(leas)})
+            except Exception as exc:  # a table not created yet: nothing was there before
+                if getattr(exc, "errno", None) == 2003:
+                    return _no_keys(column)
+                raise
+            rows = cur.fetchall()
+        return pd.DataFrame(rows, columns=["reporting_lea", column]) if rows else _no_keys(column)

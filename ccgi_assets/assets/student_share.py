@@ -155,17 +155,17 @@ def registration_roster(context: AssetExecutionContext, optin_students: pd.DataF
     that add data.
     """
     calpads.prepare(["SENR", "SINF"])
-    frames, removed, not_here, withdrawn = [], 0, 0, {}
-    for lea, ids in _by_lea(optin_students, context.partition_keys):
-        recent = calpads.query(st.MOST_RECENT_SENR_SQL, frames={"ids": st.ids_frame(ids)})
-        sinf = calpads.query(st.CURRENT_SINF_SQL, frames={"ids": st.ids_frame(ids)})
-        roster = st.build_roster(lea, recent, sinf)
-        not_here += len(ids) - len(roster)
-        gone = warehouse.previous_keys("registration_roster", lea) - set(roster["ssid"])
-        removed += len(gone)
-        withdrawn = _sum([withdrawn, withdraw(lea, gone, warehouse, exports)])
-        frames.append(roster)
-    out = pd.concat(frames, ignore_index=True) if frames else c.empty(c.RegistrationRoster)
+    keys = list(context.partition_keys)
+    ids = st.lea_ids_frame(optin_students, keys)
+    # every requested LEA in one query where the share lives: most recent SENR in this LEA + current SINF
+    out = (st.roster_frame(calpads.query(st.ROSTER_SQL, frames={"ids": ids}, arrow=True)) if len(ids)
+           else c.empty(c.RegistrationRoster))
+    not_here = len(ids) - len(out)
+    gone = st.gone_by_lea(warehouse.previous_keys_by_lea("registration_roster", keys), out, keys)
+    removed = sum(len(g) for g in gone.values())
+    withdrawn: dict[str, int] = {}
+    for lea in keys:  # withdrawal per LEA, before anything adds data
+        withdrawn = _sum([withdrawn, withdraw(lea, gone[str(lea)], warehouse, exports)])
     grades = out["grade_level_code"].value_counts()
     return Output(out, metadata={
         "dagster/row_count": len(out),
@@ -187,13 +187,14 @@ def student_courses(context: AssetExecutionContext, registration_roster: pd.Data
     students: nothing for a student who opted out. Receivers: student accounts, ``statewide_submissions``.
     """
     calpads.prepare(["SCSC"])
-    frames, removed = [], 0
-    for lea, ids in _by_lea(registration_roster, context.partition_keys):
-        scsc = calpads.query(st.STUDENT_SCSC_SQL, frames={"ids": st.ids_frame(ids)})
-        courses = st.build_student_courses(lea, scsc, crse_courses)
-        removed += st.removed_count(warehouse.previous_keys("student_courses", lea), set(courses["ssid"]))
-        frames.append(courses)
-    out = pd.concat(frames, ignore_index=True) if frames else c.empty(c.StudentCourse)
+    keys = list(context.partition_keys)
+    ids = st.lea_ids_frame(registration_roster, keys)
+    # every requested LEA in one query where the share lives, joined to the catalog there
+    out = (st.courses_frame(calpads.query(st.STUDENT_COURSES_SQL,
+                                          frames={"ids": ids, "catalog": st.catalog_frame(crse_courses)}, arrow=True))
+           if len(ids) else c.empty(c.StudentCourse))
+    gone = st.gone_by_lea(warehouse.previous_keys_by_lea("student_courses", keys), out, keys)
+    removed = sum(len(g) for g in gone.values())
     return Output(out, metadata={
         "dagster/row_count": len(out),
         "course_records": len(out),
@@ -202,8 +203,3 @@ def student_courses(context: AssetExecutionContext, registration_roster: pd.Data
         "students_removed_since_last_run": removed,
     })
 
-
-def _by_lea(df: pd.DataFrame, keys) -> list[tuple[str, list[str]]]:
-    """Each requested LEA with its students (an LEA with none still gets an empty, contract-valid partition)."""
-    groups = {lea: g["ssid"].astype(str).tolist() for lea, g in df.groupby("reporting_lea")} if len(df) else {}
-    return [(lea, groups.get(lea, [])) for lea in keys]
