@@ -4,7 +4,6 @@ reaches exactly the tables it affects, once, and nothing else runs (so a first `
 nothing but what the changes need)."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ import pandas as pd
 import pytest
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunStatus, RunsFilter
 
+from ccgi_assets_tests.daemon import free_port, stop, wait_for
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ASSETS = ["crse_courses", "cmp_match_results", "course_match_reports", "optin_students", "registration_roster",
@@ -24,23 +25,6 @@ STUDENT_FLOW = ["optin_students", "registration_roster", "student_courses", "ver
                 "statewide_submissions", "lea_reports"]
 ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 TICK = 5  # seconds between automation ticks here (CCGI_AUTOMATION_SECONDS)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout, what, log=None):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(2)
-    tail = log.read_text(errors="replace")[-4000:] if log else ""
-    raise AssertionError(f"timed out waiting for {what}\n{tail}")
 
 
 class Daemon:
@@ -144,11 +128,7 @@ def daemon(small_home, tmp_path):
     d.before_ui, d.env = d.mark(), env
     yield d  # the test changes files, then starts `make ui`
     if d.proc is not None:
-        os.killpg(d.proc.pid, 15)
-        try:
-            d.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(d.proc.pid, 9)
+        stop(d.proc)
     instance.dispose()
 
 

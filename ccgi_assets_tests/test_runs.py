@@ -17,18 +17,17 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from ccgi_assets import runs
 from ccgi_assets.cli import DAGSTER_YAML, ensure_dagster_home
-from ccgi_assets_tests.test_ui_daemon import BIN, ROOT, free_port, sensor_runs, wait_for
+from ccgi_assets_tests.daemon import free_port, wait_for
+from ccgi_assets_tests.test_ui_daemon import BIN, ROOT
 
 
 def _env(home: Path, dh: Path) -> dict:

@@ -3,7 +3,6 @@ sensor-driven runs per LEA, and a real browser (Chromium) on the UI and on an LE
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pandas as pd
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
+from ccgi_assets_tests.daemon import free_port, stop, wait_for
 from ccgi_assets.cli import ensure_dagster_home
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,20 +26,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed (make test installs it)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def sensor_runs(instance, lea=None):
@@ -66,11 +52,7 @@ def ui(small_home, tmp_path):
     try:
         yield f"http://127.0.0.1:{port}", instance, small_home, tmp_path / "dagster_dev.log"
     finally:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
+        stop(proc)
         instance.dispose()
 
 
@@ -164,11 +146,7 @@ def materialized_ui(small_home, tmp_path):
         wait_for(up, 120, "the webserver")
         yield url, small_home, log
     finally:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
+        stop(proc)
 
 
 def _dismiss_welcome(page):
