@@ -767,7 +767,8 @@ def insert_rows(con: duckdb.DuckDBPyConnection, target: str, sources: list[_Sour
             lines = _stage(con, sources)
         with _no_projection_pullup(con):
             con.execute(f"INSERT INTO {target} ({_FILE}, {_LINE}, {_PROBLEM}{', ' + cols if cols else ''}) "
-                        f"SELECT * FROM ({_rows_sql(lines, plan, route=route)})")
+                        f"SELECT {_FILE}, {_LINE}, {_PROBLEM}{', ' + cols if cols else ''} "
+                        f"FROM ({_rows_sql(lines, plan, route=route)})")
     finally:
         if staged_here:
             _unstage(con)

@@ -156,7 +156,7 @@ class CmpSource(ConfigurableResource):
 
     def last_modified(self) -> float:
         """Latest modification time of the CMP exports (0 when none)."""
-        return last_modified(_csv_files(_path(self.root)))
+        return last_modified(self.files())
 
     def fingerprint(self) -> str:
         """Changes whenever a CMP export is added, replaced or removed."""
