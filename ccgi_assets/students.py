@@ -102,6 +102,16 @@ LEFT JOIN catalog k ON k.school_code = r.school_code AND k.academic_year = r.aca
 ORDER BY w.reporting_lea, r.ssid, r.academic_year, r.academic_term_code NULLS LAST, r.local_course_id
 """
 
+#: :data:`STUDENT_COURSES_SQL` where the asset tables live (:meth:`resources.Warehouse.replace_partitions`): the
+#: requested LEAs' roster students from ``{registration_roster}``, the catalog from ``{crse_courses}``. One
+#: statement for every requested LEA; the rows go from the share's SCSC to the asset table without leaving the
+#: warehouse.
+STUDENT_COURSES_TABLE_SQL = (
+    "WITH ids AS (SELECT reporting_lea, ssid FROM {registration_roster} WHERE reporting_lea IN ({leas})),\n"
+    "catalog AS (SELECT school_code, academic_year, local_course_id, course_name, state_course_code "
+    "FROM {crse_courses}),\n" + STUDENT_COURSES_SQL.strip().removeprefix("WITH "))
+assert STUDENT_COURSES_TABLE_SQL.count("WITH ") == 1
+
 #: the catalog columns :data:`STUDENT_COURSES_SQL` joins
 CATALOG_COLUMNS = ["school_code", "academic_year", "local_course_id", "course_name", "state_course_code"]
 

@@ -11,6 +11,7 @@ import pytest
 import snowflake.connector
 from dagster import materialize
 
+from ccgi_assets import contracts as c
 from ccgi_assets import students as st
 from ccgi_assets.assets import ASSETS, SOURCES
 from ccgi_assets.calpads import read_calpads
@@ -119,3 +120,58 @@ def test_the_share_fingerprint_comes_from_snowflakes_table_metadata(sf, small_ho
     assert share.fingerprint("CRSE") == ""  # not shared yet
     load_share(sf, small_home, "CRSE")
     assert share.fingerprint("CRSE") != ""
+
+
+def test_student_courses_are_built_in_snowflake_with_the_same_sql_as_duckdb(sf, small_home, monkeypatch):
+    """The statewide course records never come to Python: the same statement builds them in Snowflake (the share
+    in CDE's database, the asset tables in CCGI's) as in the embedded warehouse, with the same rows."""
+    import duckdb
+
+    from resources import DuckDBWarehouse, LocalCalpadsShare, SnowflakeWarehouse
+
+    for k, v in {"SNOWFLAKE_ACCOUNT": "ccgi", "SNOWFLAKE_USER": "pipeline", "SNOWFLAKE_PASSWORD": "secret",
+                 "SNOWFLAKE_WAREHOUSE": "WH", "SNOWFLAKE_ROLE": "CCGI_PIPELINE", "SNOWFLAKE_DATABASE": "CCGI",
+                 "CCGI_CALPADS_SHARE_DATABASE": "CALPADS_SHARE", "CCGI_CMP_URL": str(small_home / "cmp"),
+                 "CCGI_LANDING_URL": str(small_home / "landing" / "optin")}.items():
+        monkeypatch.setenv(k, v)
+    for rt in ("CRSE", "SENR", "SINF", "SCSC"):
+        load_share(sf, small_home, rt)
+    leas = SnowflakeCalpadsShare(database="CALPADS_SHARE", scratch_database="CCGI", **CREDS).leas()[:2]
+    from dagster import DagsterInstance
+
+    from ccgi_assets.partitions import lea_partitions
+
+    instance = DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(lea_partitions.name, leas)
+    resources = build_resources("snowflake", home=small_home)
+    ok = materialize([*SOURCES, *ASSETS], selection=["crse_courses"], resources=resources, instance=instance)
+    assert ok.success
+    for lea in leas:
+        result = materialize([*SOURCES, *ASSETS], selection=["optin_students", "registration_roster", "student_courses"],
+                             resources=resources, instance=instance, partition_key=lea)
+        assert result.success
+    sf.execute("SELECT count(*), count(DISTINCT SSID), count(DISTINCT REPORTING_LEA) FROM CCGI.CCGI.STUDENT_COURSES")
+    rows, students, n_leas = sf.fetchone()
+    assert rows > students > 0 and n_leas == 2
+
+    # the embedded warehouse, from the same files, builds the same rows with the same statement
+    local = LocalCalpadsShare(home=str(small_home))
+    local.prepare(["CRSE", "SENR", "SINF", "SCSC"])
+    for table in ("registration_roster", "crse_courses"):
+        model = c.CONTRACTS[table]
+        sf.execute(f"SELECT {', '.join(c.columns(model))} FROM CCGI.CCGI.{table.upper()}")
+        frame = pd.DataFrame(sf.fetchall(), columns=c.columns(model))  # noqa: F841 - read by DuckDB by name
+        con = duckdb.connect(str(local.database))
+        con.execute("CREATE SCHEMA IF NOT EXISTS ccgi")
+        con.execute(f"CREATE OR REPLACE TABLE ccgi.{table} AS SELECT * FROM frame")
+        con.close()
+    w = DuckDBWarehouse(database=str(local.database)).replace_partitions(
+        "student_courses", st.STUDENT_COURSES_TABLE_SQL, leas, local)
+    assert w.rows == rows
+    cols = ["reporting_lea", "ssid", "school_code", "academic_year", "local_course_id", "course_name"]
+    con = duckdb.connect(str(local.database))
+    here = sorted(con.execute(f"SELECT {', '.join(cols)} FROM ccgi.student_courses").fetchall(), key=str)
+    con.close()
+    sf.execute(f"SELECT {', '.join(cols)} FROM CCGI.CCGI.STUDENT_COURSES")
+    assert sorted(sf.fetchall(), key=str) == here
+    assert SnowflakeWarehouse(database="CCGI", **CREDS).rows_for("student_courses", leas, [here[0][1]])["ssid"].nunique() == 1

@@ -44,24 +44,33 @@ def _row_metadata(context, n: int, kind: str) -> dict:
                 else TableMetadataSet(row_count=n, storage_kind=kind))
 
 
+def ensure_table(connection, schema: str, name: str, model) -> str:
+    """The contract's table ``schema.name`` in DuckDB, created with zero rows if missing; a table from an older
+    contract gains the new columns and loses the ones the contract dropped. Returns the qualified name."""
+    table = f"{schema}.{name}"
+    cols = c.columns(model)
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    ddl = ", ".join(f"{col} {c.sql_type(model, col)}" for col in cols)
+    connection.execute(f"CREATE TABLE IF NOT EXISTS {table} ({ddl})")
+    have = [r[0] for r in connection.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position", [schema, name]).fetchall()]
+    for col in cols:
+        if col not in have:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {col} {c.sql_type(model, col)}")
+    for col in have:
+        if col not in cols:  # a column the contract no longer allows leaves the table
+            connection.execute(f"ALTER TABLE {table} DROP COLUMN {col}")
+    return table
+
+
 class ContractDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):
     def handle_output(self, context, table_slice: TableSlice, obj: pd.DataFrame, connection):
         model = _contract(context)
         if model is None:
             return super().handle_output(context, table_slice, obj, connection)
-        table = f"{table_slice.schema}.{table_slice.table}"
+        table = ensure_table(connection, table_slice.schema, table_slice.table, model)
         cols = c.columns(model)
-        ddl = ", ".join(f"{col} {c.sql_type(model, col)}" for col in cols)
-        connection.execute(f"CREATE TABLE IF NOT EXISTS {table} ({ddl})")
-        have = [r[0] for r in connection.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-            "ORDER BY ordinal_position", [table_slice.schema, table_slice.table]).fetchall()]
-        for col in cols:
-            if col not in have:
-                connection.execute(f"ALTER TABLE {table} ADD COLUMN {col} {c.sql_type(model, col)}")
-        for col in have:
-            if col not in cols:  # a column the contract no longer allows leaves the table
-                connection.execute(f"ALTER TABLE {table} DROP COLUMN {col}")
         if len(obj):
             frame = obj.loc[:, cols]  # noqa: F841 - read by DuckDB by name
             connection.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM frame")
@@ -81,7 +90,11 @@ class ContractDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):
         sql = f"SELECT {', '.join(c.columns(model))} FROM {table_slice.schema}.{table_slice.table}"
         if table_slice.partition_dimensions:
             sql += " WHERE\n" + _partition_where(table_slice)
-        return connection.execute(sql).fetchdf()
+        # through Arrow: text as pandas' pyarrow strings, no Python object per value (a statewide roster is
+        # millions of rows, read by several assets)
+        from resources.calpads_share import _from_arrow
+
+        return _from_arrow(connection.execute(sql).to_arrow_table())
 
 
 class ContractDuckDBPandasIOManager(DuckDBPandasIOManager):

@@ -20,3 +20,15 @@ class SnowflakeConnected(ConfigurableResource):
         return SnowflakeResource(account=self.account, user=self.user, password=self.password,
                                  warehouse=self.warehouse, role=self.role,
                                  database=self.database).get_connection()
+
+
+#: the contracts' SQL types (DuckDB's names) as Snowflake spells them
+SNOWFLAKE_TYPES = {"TIMESTAMP": "TIMESTAMP_NTZ", "BIGINT": "NUMBER(38,0)", "DOUBLE": "FLOAT"}
+
+
+def contract_ddl(model) -> str:
+    """The column list of a contract's table in Snowflake (``COL TYPE, ...``)."""
+    from ccgi_assets import contracts as c
+
+    return ", ".join(f"{col.upper()} {SNOWFLAKE_TYPES.get(c.sql_type(model, col), c.sql_type(model, col))}"
+                     for col in c.columns(model))

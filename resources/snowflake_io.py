@@ -10,8 +10,8 @@ from dagster_snowflake_pandas import SnowflakePandasIOManager, SnowflakePandasTy
 
 from ccgi_assets import contracts as c
 from resources.io_managers import _contract, _row_metadata
+from resources.snowflake import contract_ddl
 
-_SNOWFLAKE_TYPES = {"TIMESTAMP": "TIMESTAMP_NTZ", "BIGINT": "NUMBER(38,0)", "DOUBLE": "FLOAT"}
 
 
 class ContractSnowflakePandasTypeHandler(SnowflakePandasTypeHandler):
@@ -19,9 +19,7 @@ class ContractSnowflakePandasTypeHandler(SnowflakePandasTypeHandler):
         model = _contract(context)
         if model is not None:
             table = f"{table_slice.database}.{table_slice.schema}.{table_slice.table}".upper()
-            ddl = ", ".join(f"{col.upper()} {_SNOWFLAKE_TYPES.get(c.sql_type(model, col), c.sql_type(model, col))}"
-                            for col in c.columns(model))
-            connection.cursor().execute(f"CREATE TABLE IF NOT EXISTS {table} ({ddl})")
+            connection.cursor().execute(f"CREATE TABLE IF NOT EXISTS {table} ({contract_ddl(model)})")
             obj = obj.loc[:, c.columns(model)]
             if obj.empty:
                 context.add_output_metadata(_row_metadata(context, 0, "snowflake"))

@@ -1,7 +1,14 @@
-"""Read-back of the asset tables, for what an asset needs to know about its own previous partition
-(how many students an opt-out removed). Counts leave this module, never values."""
+"""The asset tables in the warehouse: read-back for what an asset needs to know about its own previous
+partition (how many students an opt-out removed), and :meth:`Warehouse.replace_partitions`, with which a
+statewide student table is built where the data lives (one SQL statement for every requested LEA, checked
+against its contract in SQL; no row comes to Python). Counts leave this module, never values."""
 
 from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import duckdb
 import pandas as pd
@@ -12,7 +19,122 @@ from resources.settings import ASSET_SCHEMA, DUCKDB_CONFIG
 from resources.snowflake import SnowflakeConnected
 
 
+_LEA_KEY = re.compile(r"[0-9A-Za-z_-]{1,32}")
+
+
+def lea_list(leas) -> str:
+    """LEA partition keys as an SQL list of literals; a key that is not a plain code is refused (never quoted
+    into SQL)."""
+    keys = sorted({str(x) for x in leas})
+    bad = sum(1 for k in keys if not _LEA_KEY.fullmatch(k))
+    if bad:
+        raise ValueError(f"{bad} LEA partition key(s) are not plain codes; not used in SQL")
+    return ", ".join(f"'{k}'" for k in keys)
+
+
+class _Session:
+    """One connection's statements for :meth:`Warehouse.replace_partitions`: ``execute(sql)`` returns the rows;
+    ``execute(sql, into=name)`` keeps the result as a temporary table and returns its name."""
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+
+    def execute(self, sql: str, into: str | None = None):
+        if into:
+            self.cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE {into} AS {sql}")
+            return into
+        self.cursor.execute(sql)
+        return self.cursor.fetchall() if self.cursor.description else []
+
+    def begin(self):
+        self.cursor.execute("BEGIN")
+
+    def commit(self):
+        self.cursor.execute("COMMIT")
+
+    def rollback(self):
+        self.cursor.execute("ROLLBACK")
+
+
+@dataclass
+class TableWrite:
+    """What :meth:`Warehouse.replace_partitions` wrote: rows, named figures over them, and how many distinct
+    (LEA, key) pairs the partitions held before and not now (students removed). Counts only."""
+
+    rows: int
+    keys_removed: int
+    figures: dict[str, int] = field(default_factory=dict)
+
+
 class Warehouse(ConfigurableResource):
+    #: the SQL dialect of :meth:`replace_partitions` (contract checks are generated for it)
+    dialect: ClassVar[str] = "duckdb"
+
+    def relation(self, table: str) -> str:  # pragma: no cover - abstract
+        """The qualified name of an asset table."""
+        raise NotImplementedError
+
+    @contextmanager
+    def _session(self):  # pragma: no cover - abstract
+        """A :class:`_Session` on the warehouse."""
+        raise NotImplementedError
+        yield
+
+    def _ensure(self, session, table: str) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def replace_partitions(self, table: str, sql: str, leas, share, *, key: str = "ssid",
+                           figures: dict[str, str] | None = None) -> TableWrite:
+        """Replace the rows of ``leas`` in asset table ``table`` with the rows of ``sql``, in the warehouse.
+
+        ``sql`` names the CALPADS share's tables as ``{SENR}`` etc. (filled by ``share.relation``), asset tables
+        by their names (``{registration_roster}``) and the requested LEAs as ``{leas}`` (a list of literals);
+        it returns the contract's columns. In one transaction: the LEAs' rows are deleted, the new ones inserted,
+        and the inserted partitions checked against the table's contract with SQL generated from it
+        (:mod:`ccgi_assets.contract_sql`); a violation rolls everything back and raises
+        :class:`~ccgi_assets.contracts.ContractViolation` (columns, rules, counts). Tables are created from
+        their contracts first, so a fresh warehouse reads as empty. ``figures``: name -> an aggregate SQL
+        expression over the new rows (``count(DISTINCT ssid)``), returned as integers.
+        """
+        from ccgi_assets.contract_sql import check_sql, raise_if_violated
+        from resources.calpads_share import RECORD_TYPES
+
+        model = c.CONTRACTS[table]
+        figures = figures or {}
+        keys = sorted({str(x) for x in leas})
+        if not keys:
+            return TableWrite(0, 0, {k: 0 for k in figures})
+        lit = lea_list(keys)
+        cols = ", ".join(c.columns(model))
+        with self._session() as s:
+            names = {t: self._ensure(s, t) for t in c.CONTRACTS if "{" + t + "}" in sql}
+            target = self._ensure(s, table)
+            text = sql.format(**{rt: share.relation(rt) for rt in RECORD_TYPES}, **names, leas=lit)
+            part = f"(SELECT {cols} FROM {target} WHERE reporting_lea IN ({lit}))"
+            # the partitions' students before (a temporary table is DDL: on Snowflake it would end a transaction)
+            before = s.execute(f"SELECT DISTINCT reporting_lea, {key} FROM {target} WHERE reporting_lea IN ({lit})",
+                               into="ccgi_prev_keys")
+            s.begin()
+            try:
+                s.execute(f"DELETE FROM {target} WHERE reporting_lea IN ({lit})")
+                s.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM ({text}) q")
+                raise_if_violated(model, s.execute(check_sql(model, part, self.dialect)))
+                aggs = "".join(f", {expr}" for expr in figures.values())
+                row = s.execute(f"SELECT count(*){aggs} FROM {part} p")[0]
+                removed = s.execute(
+                    f"SELECT count(*) FROM {before} b WHERE NOT EXISTS (SELECT 1 FROM {target} t "
+                    f"WHERE t.reporting_lea = b.reporting_lea AND t.{key} = b.{key})")[0][0]
+            except BaseException:
+                s.rollback()
+                raise
+            s.commit()
+        return TableWrite(int(row[0]), int(removed), {k: int(v or 0) for k, v in zip(figures, row[1:])})
+
+    def rows_for(self, table: str, leas, ssids) -> pd.DataFrame:  # pragma: no cover - abstract
+        """The rows of asset table ``table`` for these LEAs and students (contract columns; an empty contract
+        frame when the table does not exist yet): a few students' rows of a statewide table."""
+        raise NotImplementedError
+
     def previous_keys(self, table: str, lea: str, column: str = "ssid") -> set[str]:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -37,6 +159,42 @@ def _no_keys(column: str) -> pd.DataFrame:
 
 class DuckDBWarehouse(Warehouse):
     database: str
+
+    def relation(self, table: str) -> str:
+        return f"{ASSET_SCHEMA}.{table}"
+
+    @contextmanager
+    def _session(self):
+        from dagster._utils.backoff import backoff
+
+        con = backoff(fn=duckdb.connect, retry_on=(duckdb.IOException,), args=[self.database],
+                      kwargs={"config": DUCKDB_CONFIG}, max_retries=10)
+        try:
+            yield _Session(con)
+        finally:
+            con.close()
+
+    def _ensure(self, session, table: str) -> str:
+        from resources.io_managers import ensure_table
+
+        return ensure_table(session.cursor, ASSET_SCHEMA, table, c.CONTRACTS[table])
+
+    def rows_for(self, table: str, leas, ssids) -> pd.DataFrame:
+        from resources.calpads_share import _from_arrow
+
+        model = c.CONTRACTS[table]
+        wanted = pd.DataFrame({"ssid": pd.Series(sorted({str(x) for x in ssids}), dtype=object)})  # noqa: F841
+        if not len(wanted) or not leas:
+            return c.empty(model)
+        con = duckdb.connect(self.database, config=DUCKDB_CONFIG)
+        try:
+            if not self._exists(con, table):
+                return c.empty(model)
+            return _from_arrow(con.execute(
+                f"SELECT {', '.join(c.columns(model))} FROM {ASSET_SCHEMA}.{table} WHERE reporting_lea IN "
+                f"({lea_list(leas)}) AND ssid IN (SELECT ssid FROM wanted)").to_arrow_table())
+        finally:
+            con.close()
 
     def previous_keys(self, table: str, lea: str, column: str = "ssid") -> set[str]:
         con = duckdb.connect(self.database, config=DUCKDB_CONFIG)
@@ -98,6 +256,45 @@ class DuckDBWarehouse(Warehouse):
 
 
 class SnowflakeWarehouse(Warehouse, SnowflakeConnected):
+    dialect: ClassVar[str] = "snowflake"
+
+    def relation(self, table: str) -> str:
+        return f"{self.database}.{ASSET_SCHEMA.upper()}.{table.upper()}"
+
+    @contextmanager
+    def _session(self):
+        with self.snowflake_connection() as conn:
+            yield _Session(conn.cursor())
+
+    def _ensure(self, session, table: str) -> str:
+        from resources.snowflake import contract_ddl
+
+        session.execute(f"CREATE SCHEMA IF NOT EXISTS {self.database}.{ASSET_SCHEMA.upper()}")
+        session.execute(f"CREATE TABLE IF NOT EXISTS {self.relation(table)} ({contract_ddl(c.CONTRACTS[table])})")
+        return self.relation(table)
+
+    def rows_for(self, table: str, leas, ssids) -> pd.DataFrame:
+        model = c.CONTRACTS[table]
+        ssids = sorted({str(x) for x in ssids})
+        if not ssids or not leas:
+            return c.empty(model)
+        cols = ", ".join(col.upper() for col in c.columns(model))
+        frames = []
+        with self.snowflake_connection() as conn:
+            cur = conn.cursor()
+            for i in range(0, len(ssids), 1000):  # bound parameters, in batches
+                names = {f"s{j}": v for j, v in enumerate(ssids[i:i + 1000])}
+                try:
+                    cur.execute(f"SELECT {cols} FROM {self.relation(table)} WHERE REPORTING_LEA IN ({lea_list(leas)}) "
+                                f"AND SSID IN ({', '.join(f'%({k})s' for k in names)})", names)
+                except Exception as exc:  # a table not created yet holds nothing
+                    if getattr(exc, "errno", None) == 2003:
+                        return c.empty(model)
+                    raise
+                frames.append(cur.fetch_pandas_all())
+        df = pd.concat(frames, ignore_index=True)
+        df.columns = [col.lower() for col in df.columns]
+        return df if len(df) else c.empty(model)
 
     def previous_rows(self, table: str, lea: str | None = None) -> pd.DataFrame:
         model = c.CONTRACTS[table]

@@ -68,9 +68,10 @@ def verified_accounts(context: AssetExecutionContext, registration_roster: pd.Da
     })
 
 
-@asset(**contract_asset(c.StatewideSubmission, GROUP, automation_condition=on_change()), deps=[platform_activity])
+@asset(**contract_asset(c.StatewideSubmission, GROUP, automation_condition=on_change()),
+       deps=[platform_activity, "student_courses"])
 def statewide_submissions(context: AssetExecutionContext, registration_roster: pd.DataFrame,
-                          student_courses: pd.DataFrame, verified_accounts: pd.DataFrame, platform: PlatformSource,
+                          verified_accounts: pd.DataFrame, platform: PlatformSource,
                           exports: ExportStore, warehouse: Warehouse) -> Output[pd.DataFrame]:
     """Course data and SSID for UC, CSU and the community colleges (seed 2a step 6 / 2b step 5): upon
     application submittal, for a student on the LEA's roster with a verified account, and only with the
@@ -84,6 +85,9 @@ def statewide_submissions(context: AssetExecutionContext, registration_roster: p
     consents, qc = platform.read_checked("consents", keys)
     q = qa.merge(qc)
     unreadable = platform.unreadable_leas(q)
+    # the course records of applicants only, read from the warehouse (the state's course records stay there)
+    applicants = apps["ssid"].dropna().astype(str).unique() if len(apps) else []
+    student_courses = warehouse.rows_for("student_courses", keys, applicants)
     rosters, courses = _by_lea(registration_roster, keys), _by_lea(student_courses, keys)
     apps_by, consents_by, verified_by = _by_lea(apps, keys), _by_lea(consents, keys), _by_lea(verified_accounts, keys)
     frames = {}

@@ -7,7 +7,7 @@ metadata counts those removals. Metadata holds counts only.
 
 
 import pandas as pd
-from dagster import AssetExecutionContext, Failure, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, Output, asset
 
 from ccgi_assets import contracts as c
 from ccgi_assets import students as st
@@ -179,27 +179,27 @@ def registration_roster(context: AssetExecutionContext, optin_students: pd.DataF
     })
 
 
-@asset(deps=[calpads_scsc], **contract_asset(c.StudentCourse, GROUP, automation_condition=on_change()))
-def student_courses(context: AssetExecutionContext, registration_roster: pd.DataFrame, crse_courses: pd.DataFrame,
-                    calpads: CalpadsShare, warehouse: Warehouse) -> Output[pd.DataFrame]:
+@asset(deps=[calpads_scsc, registration_roster, "crse_courses"],
+       **contract_asset(c.StudentCourse, GROUP, kind="sql", automation_condition=on_change()))
+def student_courses(context: AssetExecutionContext, calpads: CalpadsShare, warehouse: Warehouse) -> MaterializeResult:
     """Course records of roster students (seed 2a step 5 / 2b step 4): course name, local course ID, state
     course code, a-g subject area, year, term, school, credits and grade, to fill their accounts. Only roster
     students: nothing for a student who opted out. Receivers: student accounts, ``statewide_submissions``.
+
+    Built where the data lives: one SQL statement for every requested LEA, from the share's SCSC joined to the
+    LEAs' ``registration_roster`` rows and the ``crse_courses`` catalog, written straight into the table and
+    checked against the contract there (:meth:`resources.Warehouse.replace_partitions`). The state's course
+    records (about a dozen per student) never come to Python.
     """
     calpads.prepare(["SCSC"])
     keys = list(context.partition_keys)
-    ids = st.lea_ids_frame(registration_roster, keys)
-    # every requested LEA in one query where the share lives, joined to the catalog there
-    out = (st.courses_frame(calpads.query(st.STUDENT_COURSES_SQL,
-                                          frames={"ids": ids, "catalog": st.catalog_frame(crse_courses)}, arrow=True))
-           if len(ids) else c.empty(c.StudentCourse))
-    gone = st.gone_by_lea(warehouse.previous_keys_by_lea("student_courses", keys), out, keys)
-    removed = sum(len(g) for g in gone.values())
-    return Output(out, metadata={
-        "dagster/row_count": len(out),
-        "course_records": len(out),
-        "students_with_courses": int(out["ssid"].nunique()),
-        "records_without_catalog_course": int(out["course_name"].isna().sum()),
-        "students_removed_since_last_run": removed,
+    w = warehouse.replace_partitions("student_courses", st.STUDENT_COURSES_TABLE_SQL, keys, calpads, figures={
+        "students_with_courses": "count(DISTINCT ssid)",
+        "records_without_catalog_course": "sum(CASE WHEN course_name IS NULL THEN 1 ELSE 0 END)",
     })
-
+    return MaterializeResult(metadata={
+        "dagster/row_count": w.rows,
+        "course_records": w.rows,
+        **w.figures,
+        "students_removed_since_last_run": w.keys_removed,
+    })
