@@ -44,6 +44,24 @@ WHERE reporting_lea = $lea AND enrollment_exit_date IS NULL
 ORDER BY ssid
 """
 
+#: :data:`ENROLLED_IN_LEA_SQL` for many LEAs in one statement: (reporting_lea, ssid) of the students whose
+#: most recent enrollment is an open one, grades 6-12, in an LEA of ``leas`` (a frame with a reporting_lea column).
+ENROLLED_IN_LEAS_SQL = """
+SELECT reporting_lea, ssid FROM (
+    SELECT ssid, reporting_lea, grade_level_code, enrollment_exit_date
+    FROM {SENR}
+    WHERE coalesce(transaction_type_code, '') <> 'D'
+      AND ssid IN (SELECT ssid FROM {SENR} WHERE reporting_lea IN (SELECT reporting_lea FROM leas))
+    QUALIFY row_number() OVER (
+        PARTITION BY ssid
+        ORDER BY enrollment_start_date DESC, (enrollment_exit_date IS NULL) DESC, enrollment_status_code ASC,
+                 reporting_lea, school_of_attendance) = 1
+) recent
+WHERE reporting_lea IN (SELECT reporting_lea FROM leas) AND enrollment_exit_date IS NULL
+  AND grade_level_code IN ('06', '07', '08', '09', '10', '11', '12')
+ORDER BY reporting_lea, ssid
+"""
+
 #: Current student information of each student in ``ids``: the record with no end date and the latest
 #: effective start (an earlier record end-dated by a newer one is history, never shared).
 CURRENT_SINF_SQL = """
@@ -158,14 +176,20 @@ def ids_frame(ssids) -> pd.DataFrame:
     return pd.DataFrame({"ssid": pd.Series(list(ssids), dtype=str)})
 
 
-def classify_list(ssids: pd.Series, recent: pd.DataFrame, lea: str) -> tuple[pd.Series, dict[str, int]]:
+def leas_frame(leas) -> pd.DataFrame:
+    return pd.DataFrame({"reporting_lea": pd.Series(sorted({str(x) for x in leas}), dtype=str)})
+
+
+def classify_list(ssids: pd.Series, recent: pd.DataFrame | None, lea: str,
+                  where: pd.Series | None = None) -> tuple[pd.Series, dict[str, int]]:
     """Keep the listed students whose most recent enrollment is in ``lea``.
 
     ``recent`` is :data:`MOST_RECENT_SENR_SQL`'s result for the list. Returns the accepted SSIDs (list order)
     and counts per rule: ``unknown_ssid`` (no CALPADS enrollment at all) and ``enrolled_in_another_lea``
     (an LEA can only share its own students; where the student is now is never revealed).
     """
-    where = recent.set_index("ssid")["reporting_lea"] if len(recent) else pd.Series(dtype=str)
+    if where is None:  # ``where``: the same lookup made once for many lists (ssid -> LEA of the most recent enrollment)
+        where = recent.set_index("ssid")["reporting_lea"] if len(recent) else pd.Series(dtype=str)
     lea_of = ssids.map(where)
     unknown = lea_of.isna()
     other = ~unknown & (lea_of != lea)

@@ -92,7 +92,8 @@ def _sql_columns(sql: str) -> dict[str, set[str]]:
     return out
 
 
-SHARE_SQL = [students.MOST_RECENT_SENR_SQL, students.ENROLLED_IN_LEA_SQL, students.CURRENT_SINF_SQL,
+SHARE_SQL = [students.MOST_RECENT_SENR_SQL, students.ENROLLED_IN_LEA_SQL, students.ENROLLED_IN_LEAS_SQL,
+             students.CURRENT_SINF_SQL,
              students.STUDENT_SCSC_SQL, courses.CRSE_SECTIONS_SQL]
 
 

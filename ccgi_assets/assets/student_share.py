@@ -26,20 +26,44 @@ def _sum(dicts: list[dict[str, int]]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def _optin_for_lea(lea: str, model: str, calpads: CalpadsShare, landing: LandingZone) -> tuple[pd.DataFrame, dict]:
-    """One LEA's validated list (opt_in) or enrolled students (statewide), and counts per rule."""
-    if model == "statewide":
-        ssids = calpads.query(st.ENROLLED_IN_LEA_SQL, lea=lea)["ssid"].astype(str)
-        figures = {"listed": len(ssids), "rejected": {}}
-    else:
-        path = landing.newest(lea)
+class _Lists:
+    """Every requested LEA's students in a few queries: the enrolled students of all ``statewide`` LEAs in one,
+    the most recent enrollment of every SSID on every ``opt_in`` list in another. Lists are read per LEA (one
+    file each); a list that cannot be read is kept as its error, for that LEA alone."""
+
+    def __init__(self, keys: list[str], models: dict[str, str], calpads: CalpadsShare, landing: LandingZone):
+        statewide = [lea for lea in keys if models.get(lea, "opt_in") == "statewide"]
+        self.enrolled = (calpads.query(st.ENROLLED_IN_LEAS_SQL, frames={"leas": st.leas_frame(statewide)}, arrow=True)
+                         if statewide else pd.DataFrame({"reporting_lea": [], "ssid": []}, dtype=object))
+        self.lists: dict[str, object] = {}
+        for lea in keys:
+            if models.get(lea, "opt_in") == "statewide":
+                continue
+            path = landing.newest(lea)
+            try:
+                self.lists[lea] = (path, read_optin_list(path)) if path is not None else (None, None)
+            except OptinFileError as exc:
+                self.lists[lea] = exc
+        listed = {s for v in self.lists.values() if isinstance(v, tuple) and v[1] is not None for s in v[1].ssids}
+        recent = (calpads.query(st.MOST_RECENT_SENR_SQL, frames={"ids": st.ids_frame(sorted(listed))}) if listed
+                  else pd.DataFrame({"ssid": [], "reporting_lea": []}, dtype=object))
+        self.where = recent.set_index("ssid")["reporting_lea"] if len(recent) else pd.Series(dtype=object)
+        self.by_lea = {str(lea): g["ssid"].astype(str) for lea, g in self.enrolled.groupby("reporting_lea", sort=False)}
+
+    def students(self, lea: str, model: str) -> tuple[pd.DataFrame, dict]:
+        """One LEA's validated list (opt_in) or enrolled students (statewide), and counts per rule."""
+        if model == "statewide":
+            ssids = self.by_lea.get(lea, pd.Series([], dtype=str)).reset_index(drop=True)
+            return _rows(lea, model, ssids), {"listed": len(ssids), "rejected": {}}
+        entry = self.lists[lea]
+        if isinstance(entry, OptinFileError):
+            raise entry
+        path, lst = entry
         if path is None:  # no list yet is a normal state: nobody is shared
-            return _frame(lea, model, pd.Series([], dtype=str)), {"listed": 0, "rejected": {}, "list_file": None}
-        lst = read_optin_list(path)
-        recent = calpads.query(st.MOST_RECENT_SENR_SQL, frames={"ids": st.ids_frame(lst.ssids)})
-        ssids, boundary = st.classify_list(pd.Series(lst.ssids, dtype=str), recent, lea)
+            return _rows(lea, model, pd.Series([], dtype=str)), {"listed": 0, "rejected": {}, "list_file": None}
+        ssids, boundary = st.classify_list(pd.Series(lst.ssids, dtype=str), None, lea, where=self.where)
         figures = {"listed": int(lst.rows_read), "rejected": {**lst.rejected, **boundary}, "list_file": path.name}
-    return _frame(lea, model, ssids), figures
+        return _rows(lea, model, ssids), figures
 
 
 class HeldUpload(ValueError):
@@ -54,9 +78,9 @@ class HeldUpload(ValueError):
                          "operator accepts it in config/calpads_accept.csv")
 
 
-def _frame(lea: str, model: str, ssids: pd.Series) -> pd.DataFrame:
-    df = pd.DataFrame({"reporting_lea": lea, "ssid": ssids.astype(str).to_numpy(), "participation_model": model})
-    return c.validate(df, c.OptinStudent)
+def _rows(lea: str, model: str, ssids: pd.Series) -> pd.DataFrame:
+    """One LEA's rows (checked against the contract with the others, once)."""
+    return pd.DataFrame({"reporting_lea": lea, "ssid": ssids.astype(str).to_numpy(), "participation_model": model})
 
 
 @asset(deps=[optin_landing, lea_participation, calpads_senr], **contract_asset(c.OptinStudent, GROUP, automation_condition=on_change()))
@@ -76,8 +100,11 @@ def optin_students(context: AssetExecutionContext, calpads: CalpadsShare, landin
     """
     calpads.prepare(["SENR", "SINF", "SCSC"])  # loaded by the CALPADS observation (figures and warnings there)
     models = participation.read()
-    keys = context.partition_keys
-    held = calpads.held(list(keys))
+    keys = list(context.partition_keys)
+    held = calpads.held(keys)
+    lists = _Lists(keys, models, calpads, landing)
+    previous = warehouse.previous_keys_by_lea("optin_students", keys)
+    previous = {str(lea): set(g["ssid"].astype(str)) for lea, g in previous.groupby("reporting_lea")}
     frames, figures, failed = [], [], {}
     for lea in keys:
         model = models.get(lea, "opt_in")
@@ -85,19 +112,20 @@ def optin_students(context: AssetExecutionContext, calpads: CalpadsShare, landin
             mine = held[held["reporting_lea"] == lea]
             if len(mine):
                 raise HeldUpload(lea, mine)
-            df, fig = _optin_for_lea(lea, model, calpads, landing)
+            df, fig = lists.students(lea, model)
         except (OptinFileError, HeldUpload) as exc:
             if len(keys) == 1:
                 raise Failure(description=f"LEA {lea}: {exc}", metadata={"rule": exc.rule}) from None
             # a single-run backfill keeps the other LEAs going and this LEA's previous rows as they were
             context.log.error(f"LEA {lea}: {exc}; keeping its previous list")
             failed[lea] = exc.rule
-            prev = sorted(warehouse.previous_keys("optin_students", lea))
-            df, fig = _frame(lea, model, pd.Series(prev, dtype=str)), {"listed": 0, "rejected": {}}
-        fig["removed"] = st.removed_count(warehouse.previous_keys("optin_students", lea), set(df["ssid"]))
+            prev = sorted(previous.get(lea, set()))
+            df, fig = _rows(lea, model, pd.Series(prev, dtype=str)), {"listed": 0, "rejected": {}}
+        fig["removed"] = st.removed_count(previous.get(lea, set()), set(df["ssid"]))
         frames.append(df)
         figures.append(fig)
-    out = pd.concat(frames, ignore_index=True) if frames else _frame("0000000", "opt_in", pd.Series([], dtype=str))
+    out = c.validate(pd.concat(frames, ignore_index=True) if frames
+                     else _rows("0000000", "opt_in", pd.Series([], dtype=str)), c.OptinStudent)
     meta = {
         "dagster/row_count": len(out),
         "students_shared": len(out),
