@@ -130,6 +130,11 @@ STUDENT_COURSES_TABLE_SQL = (
     "FROM {crse_courses}),\n" + STUDENT_COURSES_SQL.strip().removeprefix("WITH "))
 assert STUDENT_COURSES_TABLE_SQL.count("WITH ") == 1
 
+#: :data:`ROSTER_SQL` where the asset tables live: the requested LEAs' students from ``{optin_students}``.
+ROSTER_TABLE_SQL = ("WITH ids AS (SELECT reporting_lea, ssid FROM {optin_students} WHERE reporting_lea IN ({leas})),\n"
+                    + ROSTER_SQL.strip().removeprefix("WITH "))
+assert ROSTER_TABLE_SQL.count("WITH ") == 1
+
 #: the catalog columns :data:`STUDENT_COURSES_SQL` joins
 CATALOG_COLUMNS = ["school_code", "academic_year", "local_course_id", "course_name", "state_course_code"]
 

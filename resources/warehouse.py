@@ -64,6 +64,7 @@ class TableWrite:
     rows: int
     keys_removed: int
     figures: dict[str, int] = field(default_factory=dict)
+    by: dict[str, int] = field(default_factory=dict)
 
 
 class Warehouse(ConfigurableResource):
@@ -84,7 +85,8 @@ class Warehouse(ConfigurableResource):
         raise NotImplementedError
 
     def replace_partitions(self, table: str, sql: str, leas, share, *, key: str = "ssid",
-                           figures: dict[str, str] | None = None) -> TableWrite:
+                           figures: dict[str, str] | None = None, count_by: str | None = None,
+                           before_commit=None) -> TableWrite:
         """Replace the rows of ``leas`` in asset table ``table`` with the rows of ``sql``, in the warehouse.
 
         ``sql`` names the CALPADS share's tables as ``{SENR}`` etc. (filled by ``share.relation``), asset tables
@@ -94,7 +96,12 @@ class Warehouse(ConfigurableResource):
         (:mod:`ccgi_assets.contract_sql`); a violation rolls everything back and raises
         :class:`~ccgi_assets.contracts.ContractViolation` (columns, rules, counts). Tables are created from
         their contracts first, so a fresh warehouse reads as empty. ``figures``: name -> an aggregate SQL
-        expression over the new rows (``count(DISTINCT ssid)``), returned as integers.
+        expression over the new rows (``count(DISTINCT ssid)``; asset tables by name as in ``sql``), returned as
+        integers; ``count_by``: a column whose rows are counted per value (``TableWrite.by``).
+
+        ``before_commit(removed)``: called with the (reporting_lea, ``key``) pairs the partitions held before and
+        not now, after the new rows are checked and before they are committed; if it raises, nothing is
+        written (a withdrawal that fails leaves the old partitions, so the next run withdraws again).
         """
         from ccgi_assets.contract_sql import check_sql, raise_if_violated
         from resources.calpads_share import RECORD_TYPES
@@ -103,7 +110,7 @@ class Warehouse(ConfigurableResource):
         figures = figures or {}
         keys = sorted({str(x) for x in leas})
         if not keys:
-            return TableWrite(0, 0, {k: 0 for k in figures})
+            return TableWrite(0, 0, {k: 0 for k in figures}, {})
         lit = lea_list(keys)
         cols = ", ".join(c.columns(model))
         with self._session() as s:
@@ -119,20 +126,29 @@ class Warehouse(ConfigurableResource):
                 s.execute(f"DELETE FROM {target} WHERE reporting_lea IN ({lit})")
                 s.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM ({text}) q")
                 raise_if_violated(model, s.execute(check_sql(model, part, self.dialect)))
-                aggs = "".join(f", {expr}" for expr in figures.values())
+                aggs = "".join(f", {expr.format(**names, leas=lit)}" for expr in figures.values())
                 row = s.execute(f"SELECT count(*){aggs} FROM {part} p")[0]
+                by = (dict(s.execute(f"SELECT {count_by}, count(*) FROM {part} p GROUP BY 1")) if count_by else {})
                 removed = s.execute(
-                    f"SELECT count(*) FROM {before} b WHERE NOT EXISTS (SELECT 1 FROM {target} t "
-                    f"WHERE t.reporting_lea = b.reporting_lea AND t.{key} = b.{key})")[0][0]
+                    f"SELECT b.reporting_lea, b.{key} FROM {before} b WHERE NOT EXISTS (SELECT 1 FROM {target} t "
+                    f"WHERE t.reporting_lea = b.reporting_lea AND t.{key} = b.{key})")
+                if before_commit is not None:
+                    before_commit(pd.DataFrame(removed, columns=["reporting_lea", key], dtype=object))
             except BaseException:
                 s.rollback()
                 raise
             s.commit()
-        return TableWrite(int(row[0]), int(removed), {k: int(v or 0) for k, v in zip(figures, row[1:])})
+        return TableWrite(int(row[0]), len(removed), {k: int(v or 0) for k, v in zip(figures, row[1:])},
+                          {str(k): int(v) for k, v in by.items()})
 
     def rows_for(self, table: str, leas, ssids) -> pd.DataFrame:  # pragma: no cover - abstract
         """The rows of asset table ``table`` for these LEAs and students (contract columns; an empty contract
         frame when the table does not exist yet): a few students' rows of a statewide table."""
+        raise NotImplementedError
+
+    def students_in(self, table: str, ssids) -> pd.DataFrame:  # pragma: no cover - abstract
+        """(reporting_lea, ssid) of these students' rows in asset table ``table``, any LEA, as last committed
+        (empty when the table does not exist yet)."""
         raise NotImplementedError
 
     def previous_keys(self, table: str, lea: str, column: str = "ssid") -> set[str]:  # pragma: no cover - abstract
@@ -224,6 +240,19 @@ class DuckDBWarehouse(Warehouse):
         finally:
             con.close()
 
+    def students_in(self, table: str, ssids) -> pd.DataFrame:
+        wanted = pd.DataFrame({"ssid": pd.Series(sorted({str(x) for x in ssids}), dtype=object)})  # noqa: F841
+        if not len(wanted):
+            return _no_keys("ssid")
+        con = duckdb.connect(self.database, config=DUCKDB_CONFIG)
+        try:
+            if not self._exists(con, table):
+                return _no_keys("ssid")
+            return con.execute(f"SELECT DISTINCT reporting_lea, ssid FROM {ASSET_SCHEMA}.{table} "
+                               "WHERE ssid IN (SELECT ssid FROM wanted)").df()
+        finally:
+            con.close()
+
     def _exists(self, con, table: str) -> bool:
         return bool(con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
@@ -272,6 +301,23 @@ class SnowflakeWarehouse(Warehouse, SnowflakeConnected):
         session.execute(f"CREATE SCHEMA IF NOT EXISTS {self.database}.{ASSET_SCHEMA.upper()}")
         session.execute(f"CREATE TABLE IF NOT EXISTS {self.relation(table)} ({contract_ddl(c.CONTRACTS[table])})")
         return self.relation(table)
+
+    def students_in(self, table: str, ssids) -> pd.DataFrame:
+        ssids = sorted({str(x) for x in ssids})
+        rows = []
+        with self.snowflake_connection() as conn:
+            cur = conn.cursor()
+            for i in range(0, len(ssids), 1000):  # bound parameters, in batches
+                names = {f"s{j}": v for j, v in enumerate(ssids[i:i + 1000])}
+                try:
+                    cur.execute(f"SELECT DISTINCT REPORTING_LEA, SSID FROM {self.relation(table)} "
+                                f"WHERE SSID IN ({', '.join(f'%({k})s' for k in names)})", names)
+                except Exception as exc:  # a table not created yet holds nothing
+                    if getattr(exc, "errno", None) == 2003:
+                        return _no_keys("ssid")
+                    raise
+                rows += cur.fetchall()
+        return pd.DataFrame(rows, columns=["reporting_lea", "ssid"]) if rows else _no_keys("ssid")
 
     def rows_for(self, table: str, leas, ssids) -> pd.DataFrame:
         model = c.CONTRACTS[table]

@@ -163,47 +163,55 @@ def withdraw(lea: str, gone: set[str], warehouse: Warehouse, exports: ExportStor
     removed = {t: warehouse.delete_students(t, gone, lea) for t in _LEA_TABLES}
     for system in c.SYSTEMS:
         removed[f"exports/{system}"] = exports.withdraw(system, lea, gone)
-    elsewhere = set(warehouse.previous_rows("registration_roster")[lambda d: d["reporting_lea"] != lea]["ssid"])
+    on_rosters = warehouse.students_in("registration_roster", gone)
+    elsewhere = set(on_rosters.loc[on_rosters["reporting_lea"] != lea, "ssid"])
     nowhere = gone - elsewhere
     removed["cde_extract"] = warehouse.delete_students("cde_extract", nowhere)
     removed["exports/cde"] = exports.withdraw("cde", "cde_extract", nowhere)
     return {k: int(v) for k, v in removed.items() if v}
 
 
-@asset(deps=[calpads_senr, calpads_sinf], **contract_asset(c.RegistrationRoster, GROUP, automation_condition=on_change()))
-def registration_roster(context: AssetExecutionContext, optin_students: pd.DataFrame, calpads: CalpadsShare,
-                        warehouse: Warehouse, exports: ExportStore) -> Output[pd.DataFrame]:
+@asset(deps=[calpads_senr, calpads_sinf, optin_students],
+       **contract_asset(c.RegistrationRoster, GROUP, kind="sql", automation_condition=on_change()))
+def registration_roster(context: AssetExecutionContext, calpads: CalpadsShare, warehouse: Warehouse,
+                        exports: ExportStore) -> MaterializeResult:
     """What CaliforniaColleges.edu needs to verify a registration (seed 2a step 3 / 2b step 2): SSID, local
     student ID, legal name, birth date, gender, ethnicity and race, plus school and grade, from the student's
     most recent SENR and current SINF record. Nothing else. A student whose most recent enrollment is not in
     this LEA is not on its roster. Receivers: ``verified_accounts`` (registration check).
 
+    Built where the data lives: one SQL statement for every requested LEA, from ``optin_students`` and the
+    share's SENR and SINF, written straight into the table and checked against the contract there
+    (:meth:`resources.Warehouse.replace_partitions`).
+
     An opt-out always takes effect: a student who left the roster since the last run is withdrawn here from
-    every table and extract that leaves CCGI (:func:`withdraw`), before, and whatever happens to, the steps
-    that add data.
+    every table and extract that leaves CCGI (:func:`withdraw`), before the new roster is committed (a failed
+    withdrawal leaves the old roster, so the next run withdraws again) and whatever happens to the steps that
+    add data.
     """
     calpads.prepare(["SENR", "SINF"])
     keys = list(context.partition_keys)
-    ids = st.lea_ids_frame(optin_students, keys)
-    # every requested LEA in one query where the share lives: most recent SENR in this LEA + current SINF
-    out = (st.roster_frame(calpads.query(st.ROSTER_SQL, frames={"ids": ids}, arrow=True)) if len(ids)
-           else c.empty(c.RegistrationRoster))
-    not_here = len(ids) - len(out)
-    gone = st.gone_by_lea(warehouse.previous_keys_by_lea("registration_roster", keys), out, keys)
-    removed = sum(len(g) for g in gone.values())
     withdrawn: dict[str, int] = {}
-    for lea in keys:  # withdrawal per LEA, before anything adds data
-        withdrawn = _sum([withdrawn, withdraw(lea, gone[str(lea)], warehouse, exports)])
-    grades = out["grade_level_code"].value_counts()
-    return Output(out, metadata={
-        "dagster/row_count": len(out),
-        "students_on_roster": len(out),
-        "students_not_enrolled_here": not_here,
-        "students_without_current_sinf": int(out["birth_date"].isna().sum()),
-        "students_removed_since_last_run": removed,
+
+    def withdraw_departures(removed: pd.DataFrame) -> None:  # withdrawal per LEA, before anything adds data
+        nonlocal withdrawn
+        for lea, g in removed.groupby("reporting_lea", sort=True):
+            withdrawn = _sum([withdrawn, withdraw(str(lea), set(g["ssid"].astype(str)), warehouse, exports)])
+
+    listed = "(SELECT count(*) FROM (SELECT DISTINCT reporting_lea, ssid FROM {optin_students} WHERE reporting_lea IN ({leas})) x)"
+    w = warehouse.replace_partitions("registration_roster", st.ROSTER_TABLE_SQL, keys, calpads, figures={
+        "listed": listed,
+        "students_without_current_sinf": "sum(CASE WHEN birth_date IS NULL THEN 1 ELSE 0 END)",
+    }, count_by="grade_level_code", before_commit=withdraw_departures)
+    return MaterializeResult(metadata={
+        "dagster/row_count": w.rows,
+        "students_on_roster": w.rows,
+        "students_not_enrolled_here": w.figures["listed"] - w.rows,
+        "students_without_current_sinf": w.figures["students_without_current_sinf"],
+        "students_removed_since_last_run": w.keys_removed,
         "rows_withdrawn_from_shares": MetadataValue.json(withdrawn),
         # "grade 06", not "06": the UI's JSON view puts integer-like keys ("10") before others ("06")
-        "by_grade": MetadataValue.json({f"grade {k}": int(grades[k]) for k in sorted(grades.index, key=st.grade_order)}),
+        "by_grade": MetadataValue.json({f"grade {k}": w.by[k] for k in sorted(w.by, key=st.grade_order)}),
     })
 
 
