@@ -342,3 +342,15 @@ def test_rule_names_are_the_contracts_own():
             for chk in col.checks:
                 assert cs._str(chk.error, "duckdb") in sql
         assert not re.search(r"SELECT \*", sql)
+
+
+def test_nan_in_a_double_column_counts_as_null_as_it_does_once_fetched_into_pandas():
+    model = c.CmpMatchResult  # score: DOUBLE, not nullable, 0-100; name_score: nullable, 0-100
+    con = duckdb.connect()
+    _load(con, valid_frame(model), model, "checked")
+    con.execute("UPDATE checked SET score = 'nan'::DOUBLE, name_score = 'nan'::DOUBLE WHERE rowid < 2")
+    fetched = con.execute(f"SELECT {', '.join(c.columns(model))} FROM checked").df()
+    expected = pandera_failures(fetched, model)
+    assert expected == {("score", "not_nullable", 2)}
+    rows = con.execute(cs.check_sql(model, "checked")).fetchall()
+    assert {(f.column, f.rule, f.count) for f in cs.violations(rows)} == expected
