@@ -98,7 +98,7 @@ def _latest_applications(applications: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- 2a-6 / 2b-5
-def verify_accounts(lea: str, roster: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+def verify_accounts(lea: str, roster: pd.DataFrame, accounts: pd.DataFrame, validate: bool = True) -> pd.DataFrame:
     """The LEA's verified accounts (seed 2a step 4 / 2b step 3): account rows in the LEA's platform folder whose
     SSID, local student ID and birth date equal the student's row on the LEA's current roster
     (:func:`ccgi_assets.registration.verified`, the one rule). An account for a student on another LEA's roster
@@ -113,12 +113,14 @@ def verify_accounts(lea: str, roster: pd.DataFrame, accounts: pd.DataFrame) -> p
     if v.empty:
         return c.validate(c.empty(c.VerifiedAccount), c.VerifiedAccount)
     v = v.groupby("ssid", sort=True, observed=True)["registered_at"].min().reset_index().assign(reporting_lea=lea)
-    return c.validate(c.select_allowed(v, c.VerifiedAccount), c.VerifiedAccount)
+    v = c.select_allowed(v, c.VerifiedAccount)
+    # ``validate=False``: the caller checks many LEAs' rows against the contract at once
+    return c.validate(v, c.VerifiedAccount) if validate else v
 
 
 def statewide_submissions(lea: str, roster: pd.DataFrame, student_courses: pd.DataFrame,
                           applications: pd.DataFrame, consents: pd.DataFrame,
-                          verified_accounts: pd.DataFrame) -> pd.DataFrame:
+                          verified_accounts: pd.DataFrame, validate: bool = True) -> pd.DataFrame:
     """SSID and course data one LEA's students send to each statewide system they applied to, with consent.
 
     Upon application submittal, and only with the student's consent to *that* system in force (seed 2a-6 / 2b-5):
@@ -143,7 +145,8 @@ def statewide_submissions(lea: str, roster: pd.DataFrame, student_courses: pd.Da
 
     One row per student course per receiving system, sorted by system, SSID, school, year, term, local course ID.
     A consenting applicant without course records contributes no rows. Rows validated against
-    :class:`~ccgi_assets.contracts.StatewideSubmission`.
+    :class:`~ccgi_assets.contracts.StatewideSubmission` (by the caller, for many LEAs at once, with
+    ``validate=False``).
     """
     roster = _for_lea(roster, lea)
     courses = _for_lea(student_courses, lea)
@@ -185,7 +188,7 @@ def statewide_submissions(lea: str, roster: pd.DataFrame, student_courses: pd.Da
     out = c.select_allowed(out, c.StatewideSubmission)
     out = out.sort_values(["receiving_system", "ssid", "school_code", "academic_year", "academic_term_code",
                            "local_course_id"], kind="stable", na_position="first").reset_index(drop=True)
-    return c.validate(out, c.StatewideSubmission)
+    return c.validate(out, c.StatewideSubmission) if validate else out
 
 
 def submission_counts(df: pd.DataFrame) -> dict[str, dict[str, int]]:

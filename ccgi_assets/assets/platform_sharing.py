@@ -54,7 +54,7 @@ def verified_accounts(context: AssetExecutionContext, registration_roster: pd.Da
             prev = warehouse.previous_rows("verified_accounts", lea)
             frames.append(prev[prev["ssid"].isin(rosters[lea]["ssid"])])
             continue
-        v = pf.verify_accounts(lea, rosters[lea], accounts_by[lea])
+        v = pf.verify_accounts(lea, rosters[lea], accounts_by[lea], validate=False)
         not_verified += int(accounts_by[lea]["ssid"].nunique()) - len(v)
         frames.append(v)
     frames = [f for f in frames if len(f)]
@@ -97,12 +97,14 @@ def statewide_submissions(context: AssetExecutionContext, registration_roster: p
             frames[lea] = prev[prev["ssid"].isin(verified_by[lea]["ssid"]) & prev["ssid"].isin(rosters[lea]["ssid"])]
         else:
             frames[lea] = pf.statewide_submissions(lea, rosters[lea], courses[lea], apps_by[lea], consents_by[lea],
-                                                   verified_by[lea])
+                                                   verified_by[lea], validate=False)
     nonempty = [f for f in frames.values() if len(f)]
     out = c.validate(pd.concat(nonempty, ignore_index=True), c.StatewideSubmission) if nonempty \
         else c.empty(c.StatewideSubmission)
     written = {}
-    for lea, sent in frames.items():
+    checked = dict(tuple(out.groupby("reporting_lea", sort=False))) if len(out) else {}
+    for lea in frames:  # the extracts from the checked rows
+        sent = checked.get(lea, out.iloc[0:0])
         by_system = dict(tuple(sent.groupby("receiving_system"))) if len(sent) else {}
         for system in SYSTEMS:
             part = by_system.get(system, sent.iloc[0:0])
