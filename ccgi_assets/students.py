@@ -139,13 +139,6 @@ assert ROSTER_TABLE_SQL.count("WITH ") == 1
 CATALOG_COLUMNS = ["school_code", "academic_year", "local_course_id", "course_name", "state_course_code"]
 
 
-def lea_ids_frame(df: pd.DataFrame, leas) -> pd.DataFrame:
-    """(reporting_lea, ssid) of ``df``'s students in the requested ``leas``: the lookup frame for all of them."""
-    keep = df["reporting_lea"].astype(str).isin([str(x) for x in leas]) if len(df) else pd.Series([], dtype=bool)
-    return pd.DataFrame({"reporting_lea": df.loc[keep, "reporting_lea"].astype(str).to_numpy(),
-                         "ssid": df.loc[keep, "ssid"].astype(str).to_numpy()})
-
-
 def catalog_frame(courses: pd.DataFrame) -> pd.DataFrame:
     """The catalog columns the course records join, blanks for none (a staged frame carries strings only)."""
     cat = courses.loc[:, CATALOG_COLUMNS].drop_duplicates(["school_code", "academic_year", "local_course_id"])
@@ -160,21 +153,6 @@ def roster_frame(rows: pd.DataFrame) -> pd.DataFrame:
 def courses_frame(rows: pd.DataFrame) -> pd.DataFrame:
     """:data:`STUDENT_COURSES_SQL`'s result checked against the StudentCourse contract."""
     return c.validate(c.select_allowed(rows, c.StudentCourse).reset_index(drop=True), c.StudentCourse)
-
-
-def gone_by_lea(previous: pd.DataFrame, current: pd.DataFrame, leas) -> dict[str, set[str]]:
-    """Per requested LEA, the students on its previous partition and not on this one (opt-outs, transfers
-    out). ``previous`` and ``current`` have columns reporting_lea, ssid."""
-    out: dict[str, set[str]] = {str(lea): set() for lea in leas}
-    if not len(previous):
-        return out
-    prev = previous[["reporting_lea", "ssid"]].astype(str).drop_duplicates()
-    now = current[["reporting_lea", "ssid"]].astype(str).drop_duplicates()
-    both = prev.merge(now, on=["reporting_lea", "ssid"], how="left", indicator=True)
-    gone = both[(both["_merge"] == "left_only") & both["reporting_lea"].isin(list(out))]
-    for lea, g in gone.groupby("reporting_lea"):
-        out[lea] = set(g["ssid"])
-    return out
 
 
 def ids_frame(ssids) -> pd.DataFrame:

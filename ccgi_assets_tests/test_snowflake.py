@@ -108,11 +108,12 @@ def test_previous_partition_rows_are_read_back_for_removal_counts(sf):
     from resources import SnowflakeWarehouse
 
     wh = SnowflakeWarehouse(database="CCGI", **CREDS)
-    assert wh.previous_keys("optin_students", "0100001") == set()  # nothing materialized yet
+    assert len(wh.previous_keys_by_lea("optin_students", ["0100001"])) == 0  # nothing materialized yet
     sf.execute("CREATE SCHEMA IF NOT EXISTS CCGI.CCGI")
     sf.execute("CREATE TABLE CCGI.CCGI.OPTIN_STUDENTS (REPORTING_LEA VARCHAR, SSID VARCHAR)")
     sf.execute("INSERT INTO CCGI.CCGI.OPTIN_STUDENTS VALUES ('0100001', '1000000001'), ('0200002', '1000000002')")
-    assert wh.previous_keys("optin_students", "0100001") == {"1000000001"}
+    prev = wh.previous_keys_by_lea("optin_students", ["0100001"])
+    assert list(zip(prev["reporting_lea"], prev["ssid"])) == [("0100001", "1000000001")]
 
 
 def test_the_share_fingerprint_comes_from_snowflakes_table_metadata(sf, small_home):

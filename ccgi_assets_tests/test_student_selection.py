@@ -161,7 +161,7 @@ def test_course_records_of_many_leas_join_the_catalog_in_one_query(share, tmp_pa
     assert out["credits_earned"].tolist() == [5.0] * 4
 
 
-def test_previous_keys_of_many_leas_come_in_one_read_and_removals_are_per_lea(tmp_path):
+def test_previous_keys_of_many_leas_come_in_one_read(tmp_path):
     import duckdb
 
     from resources.settings import ASSET_SCHEMA
@@ -177,9 +177,6 @@ def test_previous_keys_of_many_leas_come_in_one_read_and_removals_are_per_lea(tm
     con.close()
     prev = wh.previous_keys_by_lea("registration_roster", [NORTH, SOUTH])
     assert sorted(zip(prev["reporting_lea"], prev["ssid"])) == [(NORTH, STAYER), (NORTH, RENAMED), (SOUTH, MOVER)]
-    now = pd.DataFrame({"reporting_lea": [NORTH, SOUTH], "ssid": [STAYER, STAYER]})
-    assert st.gone_by_lea(prev, now, [NORTH, SOUTH]) == {NORTH: {RENAMED}, SOUTH: {MOVER}}
-    assert st.gone_by_lea(prev.iloc[0:0], now, [NORTH]) == {NORTH: set()}
 
 
 def test_the_share_never_loads_columns_outside_its_allowlist(share):

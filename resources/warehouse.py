@@ -151,9 +151,6 @@ class Warehouse(ConfigurableResource):
         (empty when the table does not exist yet)."""
         raise NotImplementedError
 
-    def previous_keys(self, table: str, lea: str, column: str = "ssid") -> set[str]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
     def previous_keys_by_lea(self, table: str, leas, column: str = "ssid") -> pd.DataFrame:  # pragma: no cover
         """The distinct (reporting_lea, ``column``) of an asset table as last written, for many LEAs in one
         query (an empty frame when the table does not exist yet)."""
@@ -209,20 +206,6 @@ class DuckDBWarehouse(Warehouse):
             return _from_arrow(con.execute(
                 f"SELECT {', '.join(c.columns(model))} FROM {ASSET_SCHEMA}.{table} WHERE reporting_lea IN "
                 f"({lea_list(leas)}) AND ssid IN (SELECT ssid FROM wanted)").to_arrow_table())
-        finally:
-            con.close()
-
-    def previous_keys(self, table: str, lea: str, column: str = "ssid") -> set[str]:
-        con = duckdb.connect(self.database, config=DUCKDB_CONFIG)
-        try:
-            exists = con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                [ASSET_SCHEMA, table],
-            ).fetchone()[0]
-            if not exists:
-                return set()
-            rows = con.execute(f"SELECT DISTINCT {column} FROM {ASSET_SCHEMA}.{table} WHERE reporting_lea = ?", [lea])
-            return {r[0] for r in rows.fetchall()}
         finally:
             con.close()
 
@@ -363,18 +346,6 @@ class SnowflakeWarehouse(Warehouse, SnowflakeConnected):
 
         return _delete_ssids(self, f"{self.database}.{ASSET_SCHEMA.upper()}.{table.upper()}", sorted(ssids),
                              where="REPORTING_LEA = %(lea)s" if lea else "", params={"lea": lea} if lea else None)
-
-    def previous_keys(self, table: str, lea: str, column: str = "ssid") -> set[str]:
-        with self.snowflake_connection() as conn:
-            cur = conn.cursor()
-            try:
-                cur.execute(f"SELECT DISTINCT {column.upper()} FROM {self.database}.{ASSET_SCHEMA.upper()}.{table.upper()} "
-                            "WHERE REPORTING_LEA = %(lea)s", {"lea": lea})
-            except Exception as exc:  # a table not created yet: nothing was there before
-                if getattr(exc, "errno", None) == 2003:
-                    return set()
-                raise
-            return {r[0] for r in cur.fetchall()}
 
     def previous_keys_by_lea(self, table: str, leas, column: str = "ssid") -> pd.DataFrame:
         leas = sorted({str(x) for x in leas})
