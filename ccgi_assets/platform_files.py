@@ -19,6 +19,7 @@ import io
 import os
 import re
 import threading
+import warnings
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
@@ -324,7 +325,7 @@ class PlatformFileCache:
             old = self._items.pop(key, None)
             if old is not None:
                 self._bytes -= old[2]
-            if size > self.max_bytes or self.max_entries <= 0:
+            if size > self.max_bytes or self.max_bytes <= 0 or self.max_entries <= 0:
                 return
             self._items[key] = (df, q, size)
             self._bytes += size
@@ -346,8 +347,20 @@ class PlatformFileCache:
         return self._bytes
 
 
-CACHE = PlatformFileCache(max_entries=4096,
-                          max_bytes=int(float(os.environ.get("CCGI_PLATFORM_CACHE_MB", "1024")) * 2**20))
+def _cache_bytes(default_mb: float = 1024) -> int:
+    """``CCGI_PLATFORM_CACHE_MB`` in bytes (default 1 GiB; 0 keeps nothing). A value that is not a number is
+    named in a warning and the default taken: a tuning knob should not stop the code location from loading."""
+    value = os.environ.get("CCGI_PLATFORM_CACHE_MB", "")
+    try:
+        mb = float(value) if value.strip() else default_mb
+    except ValueError:
+        warnings.warn(f"CCGI_PLATFORM_CACHE_MB is not a number of MiB; {default_mb:g} taken", stacklevel=2)
+        mb = default_mb
+    return int(max(mb, 0) * 2**20)
+
+
+#: the platform files parsed in this process (a run reads applications three times, activities twice)
+CACHE = PlatformFileCache(max_entries=4096, max_bytes=_cache_bytes())
 
 
 def _empty(kind: str, lea: str) -> pd.DataFrame:
