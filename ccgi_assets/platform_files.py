@@ -214,14 +214,11 @@ def withholding_consents(events: pd.DataFrame, line: pd.Series) -> pd.DataFrame:
 
 #: the LEA code ``reporting_lea`` must be (stricter than the contract's ``^\d{7}$``: ASCII digits, no line end)
 _LEA = re.compile(r"[0-9]{7}", re.ASCII)
-#: the ASCII characters ``str.isspace`` takes (so ``str.strip`` removes), less the line feed
-_SPACE_BYTES = np.array([i for i in range(128) if chr(i).isspace() and i != 10], dtype=np.uint8)
-
-
-@functools.cache
-def _unicode_spaces() -> tuple[str, ...]:
-    """The non-ASCII characters ``str.isspace`` takes (U+0085, U+00A0, U+2003 ...)."""
-    return tuple(ch for ch in map(chr, range(128, 0x110000)) if ch.isspace())
+#: the bytes that are ASCII characters ``str.isspace`` takes (so ``str.strip`` removes), less the line feed
+_SPACE_BYTE = np.array([i < 128 and chr(i).isspace() and i != 10 for i in range(256)])
+#: the non-ASCII characters ``str.isspace`` takes (``test_platform_files`` checks the list against Python's)
+UNICODE_SPACES = ("\x85", "\xa0", "\u1680", "\u2000", "\u2001", "\u2002", "\u2003", "\u2004", "\u2005", "\u2006",
+                  "\u2007", "\u2008", "\u2009", "\u200a", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000")
 
 
 def _plain_csv(text: str, cols: list[str]) -> pd.DataFrame | None:
@@ -254,7 +251,7 @@ def _plain_csv(text: str, cols: list[str]) -> pd.DataFrame | None:
         return None
     edges = np.concatenate([[0], nl[:-1] + 1, commas + 1, nl - 1, commas - 1])
     around = b[np.clip(edges, 0, len(b) - 1)]
-    if np.isin(around, _SPACE_BYTES).any() or (not text.isascii() and any(c in text for c in _unicode_spaces())):
+    if _SPACE_BYTE[around].any() or (not text.isascii() and any(c in text for c in UNICODE_SPACES)):
         return None
     names = text[: nl[0]].split(",")
     lower = [n.lower() for n in names]

@@ -99,6 +99,11 @@ def test_plain_files_take_the_fast_path_and_others_do_not(kind):
         assert _plain_csv(v[case], cols) is None, case
 
 
+def test_the_white_space_the_fast_path_looks_for_is_all_that_strip_removes():
+    assert pfiles.UNICODE_SPACES == tuple(ch for ch in map(chr, range(128, 0x110000)) if ch.isspace())
+    assert [i for i in range(256) if pfiles._SPACE_BYTE[i]] == [i for i in range(128) if chr(i).isspace() and i != 10]
+
+
 def test_a_bad_lea_code_still_breaks_the_contract():
     for fast in (True, False):
         with pytest.raises(ContractViolation):
