@@ -17,7 +17,8 @@ reads alone (imports excluded), peak RSS the whole process's:
   (accounts), statewide_submissions (applications, consents), cde_extract (applications, planning, activities),
   lea_reports (applications, activities): 8 kinds read, 5 distinct.
 
-Results: bench/results/platform_files.json.
+Before timing, every file is read both ways in one process and the frames and quarantines compared (equal, or the
+script stops). Results: bench/results/platform_files.json.
 """
 
 from __future__ import annotations
@@ -74,6 +75,23 @@ VARIANTS = {  # name -> (mode, kinds, label)
 }
 
 
+CHECK = """
+import json, sys
+from pathlib import Path
+import pandas as pd
+from ccgi_assets import platform_files as pfiles
+same = plain = 0
+for p in sorted(Path(sys.argv[1]).glob("*/*.csv")):
+    args = (p.read_bytes(), f"platform/{p.parent.name}/{p.name}", p.stem, p.parent.name)
+    new, old = pfiles._parse(*args), pfiles._parse(*args, fast=False)
+    pd.testing.assert_frame_equal(new[0], old[0])
+    assert new[1] == old[1], p
+    same += 1
+    plain += pfiles._plain_csv(pfiles.decode(args[0], p.name), pfiles.PLATFORM_KINDS[p.stem]) is not None
+print(json.dumps({"files_equal": same, "files_plain": plain}))
+"""
+
+
 def ensure_home(home: Path) -> Path:
     if not (home / "platform").is_dir():
         print(f"generating 200,000 students / 40 LEAs into {home} ...", flush=True)
@@ -91,6 +109,8 @@ def main() -> None:
     root = ensure_home(args.home)
     files = sorted(root.glob("*/*.csv"))
     size_mb = sum(p.stat().st_size for p in files) / 1e6
+    check = benchlib.check(benchlib.python(CHECK, str(root)), "check")["result"]
+    print(f"  every file read alike now and before (frame and quarantine): {check}", flush=True)
     runs: dict[str, list[dict]] = {name: [] for name in VARIANTS}
     for i in range(args.runs):
         for name, (mode, kinds, _) in VARIANTS.items():
@@ -116,7 +136,9 @@ def main() -> None:
                    started=started,
                    params={"students": 200_000, "leas": memo["leas"], "files": len(files), "platform_mb": round(size_mb),
                            "runs": args.runs},
-                   notes=["Times are the reads alone, in a new process per run (imports excluded); peak RSS is the "
+                   notes=[f"Before timing, every one of the {check['files_equal']} files was read both ways and gave "
+                          f"equal frames and quarantines ({check['files_plain']} of them on the fast path).",
+                          "Times are the reads alone, in a new process per run (imports excluded); peak RSS is the "
                           "whole process's.",
                           f"The cache held {memo['cached_mib']:.0f} MiB for all {len(files)} files "
                           "(bounded: CCGI_PLATFORM_CACHE_MB, default 1024, and 4,096 files)."])

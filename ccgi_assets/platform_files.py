@@ -8,6 +8,12 @@ unreadable file means for the asset (keep the LEA's previous rows: nothing new i
 Consents are the exception that grants: a ``granted`` value other than ``true``/``false`` (any letter case), or
 a consent time that cannot be read, is counted like any bad row but is **kept as a withholding event**, never as
 a grant (:func:`withholding_consents`). Lines are numbered as in the file (the header is line 1).
+
+A file is parsed and checked once per content in a process (:data:`CACHE`, bounded); each caller gets its own copy.
+A *plain* file (no quotes, no ragged or blank lines, no field edged with white space: what the platform exports)
+is split by Arrow's CSV parser and, when the row rules already guarantee its contract, not validated again by
+pandera; any other file takes the general path. Both give the same rows and the same counts
+(``ccgi_assets_tests/test_platform_files.py``; ``bench/bench_platform_files.py`` compares them on a generated state).
 """
 
 from __future__ import annotations
