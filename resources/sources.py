@@ -260,6 +260,10 @@ class PlatformSource(ConfigurableResource):
         against the kind's contract row by row: rows that break it are left out and counted per file, line and
         rule (never a value); files that cannot be read are named with their rule
         (:mod:`ccgi_assets.platform_files`). No data yet is a normal state: an empty frame with the kind's columns.
+
+        Each file's bytes are read every time, but a file whose bytes were already parsed in this process is not
+        parsed again (:data:`ccgi_assets.platform_files.CACHE`): the frame and the quarantine returned are the
+        caller's own to change.
         """
         frames, q = [], Quarantine()
         for lea in leas if leas is not None else self.lea_folders():
