@@ -52,6 +52,7 @@ bench: env
 	$(BIN)/python bench/bench_matching.py --schools 400 --runs 3 --json
 	$(BIN)/python bench/bench_run.py $(BENCH_RUN_ARGS)
 	$(BIN)/python bench/bench_contracts.py --warehouse /tmp/ccgi_bench/s200000_l40_seed3/home/warehouse.duckdb
+	$(BIN)/python bench/bench_platform_files.py --home /tmp/ccgi_bench/s200000_l40_seed3/home --runs 3
 	$(BIN)/python bench/report.py
 
 dictionary: env
