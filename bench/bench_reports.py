@@ -63,17 +63,35 @@ with instance_for_test() as instance:
                       "leas": len(leas)}))
 """
 
-PLOTLY_INLINE = re.compile(r"<script[^>]*>\s*/\*\*\s*\n?\s*\* plotly\.js v.*?</script>", re.S)
-PLOTLY_SRC = re.compile(r"<script[^>]*src=\"[^\"]*plotly[^\"]*\"[^>]*></script>")
+PLOTLY_INLINE = re.compile(r"<script>/\*\*\s*\n?\s*\* plotly\.js v.*?</script>\n?", re.S)
+PLOTLY_SRC = re.compile(r"<script charset=\"utf-8\" src=\"[^\"]*plotly[^\"]*\"></script>\n?")
+#: what this commit adds around a shared plotly.js: where it is, and the note shown when it cannot be loaded
+SHARED_NOTES = re.compile(r"\s*<p id=\"plotly-src\">.*?</p>|<script>\n  // plotly\.js not found.*?</script>\n", re.S)
+NEWPLOT = "Plotly.newPlot("
 
 
 def normalized(html: str) -> str:
-    """A page without its plotly.js (inline or referenced), its generation time and its chart div ids (plotly
-    makes them random when none is given), for comparing two commits' pages."""
+    """A page for comparing two commits' pages: plotly.js (embedded or referenced) and the notes about the shared
+    file taken out, the generation time blanked, and each chart's data, layout and config re-written as sorted
+    JSON (the same figure written by ``go.Figure`` or from plain dicts differs only in key order)."""
     html = PLOTLY_INLINE.sub("<plotly/>", html)
     html = PLOTLY_SRC.sub("<plotly/>", html)
+    html = SHARED_NOTES.sub("", html)
     html = re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d)?(\+00:00| UTC)?", "<time>", html)
-    return html
+    out, i, dec = [], 0, json.JSONDecoder()
+    while (j := html.find(NEWPLOT, i)) >= 0:
+        k = j + len(NEWPLOT)
+        out.append(html[i:k])
+        parts = []
+        for _ in range(4):  # "div id", data, layout, config
+            while html[k] in " ,\n":
+                k += 1
+            value, k = dec.raw_decode(html, k)
+            parts.append(json.dumps(value, sort_keys=True))
+        out.append(",".join(parts))
+        i = k
+    out.append(html[i:])
+    return "".join(out)
 
 
 def digest(folder: Path) -> dict[str, str]:
