@@ -303,19 +303,24 @@ ACTIVITY_CHART_MEASURES = ["roster_students", "registered_students", "students_w
 def activity_chart_figure(schools: pd.DataFrame, names: _Names) -> dict | None:
     """Students per school, one bar per measure; a suppressed count is a gap marked by a hatched stub and ``*``
     (its own legend entry), never a bar of its value or of zero; a zero is labelled ``0``."""
-    wide = schools.pivot(index="school_code", columns="measure", values="value")
-    sup = schools.pivot(index="school_code", columns="measure", values="suppressed").fillna(False).astype(bool)
-    shown = [m for m in ACTIVITY_CHART_MEASURES if m in wide.columns]
+    # plain dicts over the LEA's few (school, measure) cells: what a pivot gives, without a pivot's cost
+    value, hidden_at = {}, {}
+    for sc, m, v, h in zip(schools["school_code"].tolist(), schools["measure"].tolist(), schools["value"].tolist(),
+                           schools["suppressed"].tolist()):
+        value[(sc, m)], hidden_at[(sc, m)] = v, (False if h is None or h is pd.NA else bool(h))
+    present = {m for _, m in value}
+    shown = [m for m in ACTIVITY_CHART_MEASURES if m in present]
     if not shown:
         return None
-    order = list(wide.index)
+    order = sorted({sc for sc, _ in value})
     labels = [names.school_label(s) for s in order]
-    top = max([float(v) for v in wide[shown].to_numpy().ravel() if not pd.isna(v)] + [SUPPRESSION_THRESHOLD])
+    wide = {m: [value.get((s, m), float("nan")) for s in order] for m in shown}
+    top = max([float(v) for m in shown for v in wide[m] if not pd.isna(v)] + [SUPPRESSION_THRESHOLD])
     stub = top * 0.035
     traces, legend_done = [], False
     for m in shown:
-        hidden = sup[m].reindex(order).fillna(False).astype(bool).tolist() if m in sup.columns else [False] * len(order)
-        vals = [None if (h or pd.isna(v)) else float(v) for v, h in zip(wide[m].tolist(), hidden)]
+        hidden = [hidden_at.get((s, m), False) for s in order]
+        vals = [None if (h or pd.isna(v)) else float(v) for v, h in zip(wide[m], hidden)]
         traces.append({"type": "bar", "name": ACTIVITY_MEASURES[m], "orientation": "h", "y": labels, "x": vals,
                        "offsetgroup": m, "legendgroup": m, "text": ["0" if v == 0 else "" for v in vals],
                        "textposition": "outside",
@@ -350,15 +355,20 @@ def _activity_chart(schools: pd.DataFrame, names: _Names) -> Markup | None:
 
 
 def share_chart_figure(grades: pd.DataFrame, names: _Names) -> dict:
-    z = grades.pivot(index="school_code", columns="grade_level_code", values="value")
-    sup = grades.pivot(index="school_code", columns="grade_level_code", values="suppressed")
-    keys = _grade_key(pd.Series(list(z.columns), dtype="object"))
-    cols = [g for _, g in sorted(zip(keys, z.columns), key=lambda kg: kg[0])]
-    z, sup = z[cols], sup[cols]
-    text = [["*" if (isinstance(s, (bool, int)) and bool(s)) else ("" if pd.isna(v) else f"{v:.1f}%")
-             for v, s in zip(zr, sr)] for zr, sr in zip(z.to_numpy().tolist(), sup.to_numpy().tolist())]
-    heat = {"type": "heatmap", "z": [[None if pd.isna(v) else float(v) for v in r] for r in z.to_numpy().tolist()],
-            "x": list(cols), "y": [names.school_label(s) for s in z.index], "text": text,
+    # plain dicts over the LEA's (school, grade) cells: what a pivot gives, without a pivot's cost
+    value, hidden_at = {}, {}
+    for sc, g, v, h in zip(grades["school_code"].tolist(), grades["grade_level_code"].tolist(),
+                           grades["value"].tolist(), grades["suppressed"].tolist()):
+        value[(sc, g)], hidden_at[(sc, g)] = v, (False if h is None or h is pd.NA else bool(h))
+    rows = sorted({sc for sc, _ in value})
+    found = sorted({g for _, g in value})
+    keys = _grade_key(pd.Series(found, dtype="object"))
+    cols = [g for _, g in sorted(zip(keys, found), key=lambda kg: kg[0])]
+    zs = [[value.get((r, g), float("nan")) for g in cols] for r in rows]
+    text = [["*" if hidden_at.get((r, g), False) else ("" if pd.isna(v) else f"{v:.1f}%") for g, v in zip(cols, zr)]
+            for r, zr in zip(rows, zs)]
+    heat = {"type": "heatmap", "z": [[None if pd.isna(v) else float(v) for v in r] for r in zs],
+            "x": list(cols), "y": [names.school_label(s) for s in rows], "text": text,
             "texttemplate": "%{text}", "textfont": {"size": 13}, "colorscale": _colorscale("Blues"), "zmin": 0,
             "zmax": 100, "colorbar": {"title": _title("% registered")}, "xgap": 2, "ygap": 2,
             "hovertemplate": "%{y}, grade %{x}: %{text}<extra></extra>"}
@@ -366,7 +376,7 @@ def share_chart_figure(grades: pd.DataFrame, names: _Names) -> dict:
                               "students)"),
               "xaxis": {"title": _title("Grade"), "type": "category"}, "plot_bgcolor": "#f6f8fa",
               "yaxis": {"type": "category", "autorange": "reversed", "automargin": True},
-              "height": max(300, 120 + 34 * len(z.index)), "margin": {"t": 60, "b": 60}}
+              "height": max(300, 120 + 34 * len(rows)), "margin": {"t": 60, "b": 60}}
     return {"data": [heat], "layout": layout}
 
 
