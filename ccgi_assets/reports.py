@@ -414,8 +414,8 @@ def render_lea_report(lea: str, match_results: pd.DataFrame, unmatched_cmp: pd.D
     Many LEAs: :func:`render_lea_reports` (the inputs checked once, not once per LEA).
     """
     matches = c.validate(c.select_allowed(match_results, c.CmpMatchResult), c.CmpMatchResult)
-    figs = c.validate(figures, c.LeaReportFigure)
-    return _render(lea, matches, unmatched_cmp, figs, generated_at, lea_name, school_names, plotly_src)
+    course, act = _prepared(_mine(c.validate(figures, c.LeaReportFigure), lea, "figures"))
+    return _render(lea, matches, unmatched_cmp, course, act, generated_at, lea_name, school_names, plotly_src)
 
 
 def render_lea_reports(leas: list[str], match_results: pd.DataFrame, unmatched_cmp: pd.DataFrame,
@@ -428,10 +428,29 @@ def render_lea_reports(leas: list[str], match_results: pd.DataFrame, unmatched_c
     matches = c.validate(c.select_allowed(match_results, c.CmpMatchResult), c.CmpMatchResult)
     figs = c.validate(figures, c.LeaReportFigure)
     keep = _unmatched_columns(unmatched_cmp)
-    by = {name: _split(df, leas) for name, df in (("m", matches), ("f", figs), ("u", unmatched_cmp.loc[:, keep]))}
+    course, act = _prepared(figs)  # for all LEAs at once, then split: each LEA's rows keep their order
+    by = {name: _split(df, leas) for name, df in (("m", matches), ("c", course), ("a", act),
+                                                  ("u", unmatched_cmp.loc[:, keep]))}
     for lea in leas:
-        yield lea, _render(lea, by["m"][lea], by["u"][lea], by["f"][lea], generated_at,
+        yield lea, _render(lea, by["m"][lea], by["u"][lea], by["c"][lea], by["a"][lea], generated_at,
                            (lea_names or {}).get(lea), (school_names or {}).get(lea), plotly_src)
+
+
+def _prepared(figs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The course_match and student_activity figures of one or many LEAs, as the report reads them: a suppressed
+    cell without its number, missing school and grade as ``ALL``, activity rows in report order (LEA-wide first,
+    then by school, grade in school order, measure)."""
+    figs = figs.copy()
+    figs["suppressed"] = figs["suppressed"].fillna(False).astype(bool)
+    figs.loc[figs["suppressed"], "value"] = float("nan")  # a suppressed cell never shows a number
+    course = figs[figs["section"] == "course_match"]
+    act = figs[figs["section"] == "student_activity"].copy()
+    act["grade_level_code"] = act["grade_level_code"].fillna(ALL)
+    act["school_code"] = act["school_code"].fillna(ALL)
+    order = {m: i for i, m in enumerate(ACTIVITY_MEASURES)}
+    act = act.assign(_s=(act["school_code"] != ALL).astype(int), _g=_grade_key(act["grade_level_code"]),
+                     _m=act["measure"].map(order).fillna(len(order)))
+    return course, act.sort_values(["_s", "school_code", "_g", "_m"], kind="stable")
 
 
 def _split(df: pd.DataFrame, leas: list[str]) -> dict[str, pd.DataFrame]:
@@ -448,23 +467,19 @@ def _unmatched_columns(unmatched_cmp: pd.DataFrame) -> list[str]:
     return UNMATCHED_CMP_COLUMNS + [col for col in UNMATCHED_CMP_OPTIONAL if col in unmatched_cmp.columns]
 
 
-def _render(lea: str, matches: pd.DataFrame, unmatched_cmp: pd.DataFrame, figs: pd.DataFrame,
+def _render(lea: str, matches: pd.DataFrame, unmatched_cmp: pd.DataFrame, course: pd.DataFrame, act: pd.DataFrame,
             generated_at: dt.datetime, lea_name: str | None, school_names: Mapping[str, str] | None,
             plotly_src: str | None) -> ReportFiles:
-    """One report from inputs already checked against their contracts (``matches``, ``figs``)."""
+    """One report from inputs already checked against their contracts (``matches``; the figures, as
+    :func:`_prepared` gives them: ``course`` and ``act``)."""
     names = _Names(lea, lea_name, school_names)
     # ---------------------------------------------------------------- inputs: this LEA only
     matches = _mine(matches, lea, "match_results")
     cmp_missing = _mine(unmatched_cmp.loc[:, _unmatched_columns(unmatched_cmp)].astype("string"), lea,
                         "unmatched_cmp").copy()
-    figs = _mine(figs, lea, "figures").copy()
-    figs["suppressed"] = figs["suppressed"].fillna(False).astype(bool)
-    figs.loc[figs["suppressed"], "value"] = float("nan")  # a suppressed cell never shows a number
-
-    course = figs[figs["section"] == "course_match"]
+    course, act = _mine(course, lea, "figures"), _mine(act, lea, "figures")
     if course.empty and len(matches):
         course = match_figures(lea, matches).assign(suppressed=False)
-    activity = figs[figs["section"] == "student_activity"]
 
     # ---------------------------------------------------------------- courses that need action
     # matched courses whose reason still asks for a fix (a state course code of another AP / IB level) come last
@@ -533,13 +548,6 @@ def _render(lea: str, matches: pd.DataFrame, unmatched_cmp: pd.DataFrame, figs: 
     course_chart = _course_chart(per_school, to_act, names) if len(per_school) else None
 
     # ---------------------------------------------------------------- student activity
-    act = activity.copy()
-    act["grade_level_code"] = act["grade_level_code"].fillna(ALL)
-    act["school_code"] = act["school_code"].fillna(ALL)
-    order = {m: i for i, m in enumerate(ACTIVITY_MEASURES)}
-    act = act.assign(_s=(act["school_code"] != ALL).astype(int), _g=_grade_key(act["grade_level_code"]),
-                     _m=act["measure"].map(order).fillna(len(order)))
-    act = act.sort_values(["_s", "school_code", "_g", "_m"], kind="stable")
     measures = list(ACTIVITY_MEASURES) + [m for m in act["measure"].unique() if m not in ACTIVITY_MEASURES]
     activity_measures = [{"measure": m, "label": ACTIVITY_MEASURES.get(m, m)} for m in measures
                          if m in set(act["measure"])]
