@@ -8,10 +8,19 @@ to the LEA. Suppressed figures are shown as ``*`` whatever value a caller left i
 marked gap, never a zero bar). Names are shown beside codes — the LEA's name from the participation config, school
 names from the CMP list — and codes stay the keys (``data-school`` attributes, CSV ``school_code`` columns).
 
-The HTML works offline: plotly.js is embedded once in the page head, each chart is a ``<div class="chart">`` with a
-stable id (``chart-course-match``, ``chart-student-activity``, ``chart-registration-share``), and each figure cell
+The HTML works offline. plotly.js is not in the page: the pipeline writes it once beside the LEAs' folders,
+``reports/_static/plotly-<version>.min.js`` (:func:`shared_plotly`), and each page loads it from
+``../_static/...``, a relative address that holds wherever the reports folder is opened from (a local folder, object
+storage, its web address); 4.8 MB once instead of in each of two reports per LEA. A page copied on its own says
+where each chart would be that plotly.js was not found, and its tables carry every figure. Without ``plotly_src``
+(a caller outside the pipeline) the library is embedded in the page as before. Each chart is a
+``<div class="chart">`` with a stable id (``chart-course-match``, ``chart-student-activity``, ``chart-registration-share``), and each figure cell
 is a ``<td data-measure=... data-school=... data-grade=... data-value=... data-suppressed=...>`` so the page can be
 checked against the figures it came from. All text is escaped (jinja2 autoescape; Markdown escaping for the summary).
+
+At state scale (:func:`render_lea_reports`) the inputs are checked against their contracts once for all LEAs, the
+figures come from one pass over the state (``platform.activity_figures_by_lea``), and the charts are written from
+plain dicts (what ``go.Figure`` would hold, without building plotly's validated objects).
 """
 
 from __future__ import annotations
@@ -407,7 +416,7 @@ def render_lea_report(lea: str, match_results: pd.DataFrame, unmatched_cmp: pd.D
     ``activity_figures``; either may be absent: an LEA with course data only, or students only). The course-match
     counts are the ``course_match`` figures; when there are none they are computed from ``match_results``.
     ``lea_name`` and ``school_names`` (school code -> name) label codes; a code without a name is shown as the code.
-    ``plotly_src``: where the page loads plotly.js from (the shared file :meth:`ReportStore.plotly` wrote, relative
+    ``plotly_src``: where the page loads plotly.js from (the shared file :func:`shared_plotly` wrote, relative
     to the page); without it plotly.js is embedded in the page (one self-contained file, 4.8 MB).
     Raises ``ValueError`` when an input holds another LEA's rows and
     :class:`~ccgi_assets.contracts.ContractViolation` when an input carries a column its contract does not allow.

@@ -170,7 +170,7 @@ def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame,
     """The report each LEA receives (seed Diagram 1 step 4, 2a step 9, 2b step 8): how its courses matched
     the CMP list (per school, with the courses that need action) and student activity on the platform
     (roster, registrations, applications, activities by school and grade), as HTML and CSVs under
-    ``reports/<lea>/``, with the LEA's name (participation config) and school names (CMP list) beside the codes.
+    ``reports/<lea>/`` (plotly.js once for all reports, ``reports/_static/``), with the LEA's name (participation config) and school names (CMP list) beside the codes.
     "Registered" counts verified accounts. Aggregates only; counts of fewer than 10 students are suppressed.
     Each LEA's materialization carries a Markdown summary (headline figures, courses that need action, where the
     files are) and the report's link or path. Receivers: LEAs.
