@@ -37,7 +37,7 @@ ASSETS = ("lea_reports", "course_match_reports")
 
 #: one asset for every LEA, in one run, in a fresh instance; argv: tree, home, asset, reports folder
 CHILD = r"""
-import json, sys, time
+import json, resource, sys, time
 tree, home, asset, out = sys.argv[1:5]
 sys.path.insert(0, tree)
 from pathlib import Path
@@ -54,12 +54,14 @@ with instance_for_test() as instance:
     instance.add_dynamic_partitions(lea_partitions.name, leas)
     tags = ({"dagster/asset_partition_range_start": leas[0], "dagster/asset_partition_range_end": leas[-1]}
             if asset == "lea_reports" else {})
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     result = materialize([*SOURCES, *ASSETS], selection=[asset], resources=resources, instance=instance, tags=tags,
                          raise_on_error=True)
     wall = time.perf_counter() - t
+    end = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = (end.ru_utime - cpu.ru_utime) + (end.ru_stime - cpu.ru_stime)
     step = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_SUCCESS]
-    print(json.dumps({"step_s": step[0].event_specific_data.duration_ms / 1000, "materialize_s": wall,
+    print(json.dumps({"step_s": step[0].event_specific_data.duration_ms / 1000, "materialize_s": wall, "cpu_s": cpu_s,
                       "leas": len(leas)}))
 """
 
@@ -151,32 +153,52 @@ def main() -> None:
                     r = benchlib.check(benchlib.python(CHILD, str(tree), str(home), asset, str(out)),
                                        f"{asset} ({which})")
                     runs[which].append({"wall_s": r["result"]["step_s"], "peak_rss_mib": r["peak_rss_mib"],
-                                        "load_average": r["load_average"], "process_s": r["wall_s"]})
+                                        "load_average": r["load_average"], "process_s": r["wall_s"],
+                                        "cpu_s": r["result"]["cpu_s"]})
                     outs[which] = out
-                    print(f"{asset} {which} run {i + 1}: step {r['result']['step_s']:.2f} s "
+                    print(f"{asset} {which} run {i + 1}: step {r['result']['step_s']:.2f} s, "
+                          f"CPU {r['result']['cpu_s']:.2f} s "
                           f"(process {r['wall_s']:.1f} s)", flush=True)
                 sizes[asset] = {k: size(v) for k, v in outs.items()}
                 a, b = digest(outs["baseline"]), digest(outs["this"])
                 equal[asset] = {"files": len(a), "same_files": sorted(a) == sorted(b),
                                 "differing": sorted(k for k in a if b.get(k) != a[k])[:20]}
-            n = runs["this"][0]
             figures.append(benchlib.figure(f"{asset}_baseline", f"{asset}, all 40 LEAs ({args.base})",
                                            runs["baseline"], bytes_written=sizes[asset]["baseline"],
+                                           cpu_s_median=_median([r["cpu_s"] for r in runs["baseline"]]),
                                            process_s_median=_median([r["process_s"] for r in runs["baseline"]])))
             figures.append(benchlib.figure(f"{asset}", f"{asset}, all 40 LEAs (this commit)", runs["this"],
                                            baseline=f"{asset}_baseline", bytes_written=sizes[asset]["this"],
+                                           cpu_s_median=_median([r["cpu_s"] for r in runs["this"]]),
                                            process_s_median=_median([r["process_s"] for r in runs["this"]]),
                                            same_content_as_baseline=equal[asset]))
-            del n
         benchlib.write("reports", "LEA reports: every LEA's report, this commit against the baseline", figures,
                        started=started,
                        params={"students": 200_000, "leas": 40, "seed": 3, "runs": args.runs, "base": args.base},
                        notes=["The figure is the asset's step as Dagster times it (reading its inputs from the "
-                              "warehouse and the platform files included); bytes_written is the reports folder.",
+                              "warehouse and the platform files included); cpu_s_median is the CPU time of the "
+                              "materialization (steadier than wall time on a shared machine); bytes_written is the "
+                              "reports folder.",
                               "same_content_as_baseline compares every HTML page (plotly.js, the generation time "
-                              "left out) and CSV of the last run of each."])
+                              "left out) and CSV of the last run of each.", *content_notes(figures)])
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def content_notes(figures: list[dict]) -> list[str]:
+    """What each asset wrote and whether it equals the baseline's, in words (BENCHMARKS.md shows notes)."""
+    by = {f["id"]: f for f in figures}
+    out = []
+    for asset in ASSETS:
+        if asset not in by:
+            continue
+        new, old = by[asset], by[f"{asset}_baseline"]
+        same = new["same_content_as_baseline"]
+        out.append(f"{asset}: {old['bytes_written'] / 1e6:,.1f} MB written by the baseline, "
+                   f"{new['bytes_written'] / 1e6:,.1f} MB by this commit (plotly.js once); {same['files']} pages and "
+                   f"CSVs compared, " + ("all equal." if same["same_files"] and not same["differing"]
+                                         else f"differing: {same['differing']}"))
+    return out
 
 
 def _median(v: list[float]) -> float:
