@@ -323,3 +323,40 @@ def test_chart_dicts_are_figures_plotly_accepts_and_leaves_unchanged():
         ours = {"data": fig["data"], "layout": {**fig["layout"], "template": r._plotly_template()}}
         assert go.Figure(ours).to_dict() == ours
     assert any(t.get("meta") == "suppressed" for t in built[1]["data"])  # the sample has suppressed cells
+
+
+def test_in_a_browser_a_report_draws_its_charts_with_the_shared_file_and_explains_a_missing_one(tmp_path):
+    """Opened from disk (``file://``), as a person opens a report: the charts draw with the shared plotly.js; a
+    page copied without the shared folder shows, where each chart would be, that plotly.js was not found."""
+    import shutil
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("Chromium not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    from ccgi_assets.reports import render_lea_report, shared_plotly
+    from ccgi_assets_tests.test_reports import LEA, SCHOOL_NAMES, WHEN, _sample
+    from resources import ReportStore
+
+    _, matches, unmatched, figures = _sample()
+    store = ReportStore(root=str(tmp_path / "reports"))
+    src = shared_plotly(store)
+    page_file = Path(store.write(LEA, "index.html", render_lea_report(
+        LEA, matches, unmatched, figures, WHEN, school_names=SCHOOL_NAMES, plotly_src=src).html))
+    alone = tmp_path / "copied" / "index.html"  # the page without the reports folder around it
+    alone.parent.mkdir()
+    shutil.copy(page_file, alone)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.goto(page_file.as_uri())
+        for chart in ("chart-course-match", "chart-student-activity", "chart-registration-share"):
+            page.locator(f"#{chart} .main-svg").first.wait_for(timeout=30_000)  # plotly drew it
+        page.goto(alone.as_uri())
+        missing = page.locator(".chart-missing")
+        missing.first.wait_for(timeout=30_000)
+        texts = missing.all_inner_texts()
+        drawn = page.locator(".main-svg").count()
+        browser.close()
+    assert len(texts) == 3 and all("plotly.js" in t and src in t for t in texts) and drawn == 0
