@@ -14,8 +14,9 @@ The HTML works offline. plotly.js is not in the page: the pipeline writes it onc
 storage, its web address); 4.8 MB once instead of in each of two reports per LEA. A page copied on its own says
 where each chart would be that plotly.js was not found, and its tables carry every figure. Without ``plotly_src``
 (a caller outside the pipeline) the library is embedded in the page as before. Each chart is a
-``<div class="chart">`` with a stable id (``chart-course-match``, ``chart-student-activity``, ``chart-registration-share``), and each figure cell
-is a ``<td data-measure=... data-school=... data-grade=... data-value=... data-suppressed=...>`` so the page can be
+``<div class="chart">`` with a stable id (``chart-course-match``, ``chart-student-activity``,
+``chart-registration-share``), and each figure cell is a
+``<td data-measure=... data-school=... data-grade=... data-value=... data-suppressed=...>`` so the page can be
 checked against the figures it came from. All text is escaped (jinja2 autoescape; Markdown escaping for the summary).
 
 At state scale (:func:`render_lea_reports`) the inputs are checked against their contracts once for all LEAs, the
