@@ -306,43 +306,70 @@ def activity_figures(lea: str, roster: pd.DataFrame, accounts: pd.DataFrame, app
        students behind ``students_with_activity`` and is suppressed with it.
 
     Rows validated against :class:`~ccgi_assets.contracts.LeaReportFigure`, ordered school, grade, measure.
+    One LEA of :func:`activity_figures_by_lea` (the same figures, computed for many LEAs at once); a frame without
+    a ``reporting_lea`` column is taken as the LEA's.
     """
-    r = _for_lea(roster, lea)
-    st = pd.DataFrame({"ssid": _s(r["ssid"]), "school_code": _s(r["school_code"]),
+    def own(df):
+        return df.assign(reporting_lea=lea) if "reporting_lea" not in df.columns else df
+
+    return activity_figures_by_lea([lea], own(roster), own(accounts), own(applications), own(activities))
+
+
+def _lea_key(df: pd.DataFrame) -> pd.Series:
+    """``<reporting_lea> <US> <ssid>``: a student within an LEA's folder or roster, as one Arrow string."""
+    return _s(df["reporting_lea"]) + "\x1f" + _s(df["ssid"])
+
+
+def activity_figures_by_lea(leas: list[str], roster: pd.DataFrame, accounts: pd.DataFrame,
+                            applications: pd.DataFrame, activities: pd.DataFrame) -> pd.DataFrame:
+    """:func:`activity_figures` of every LEA in ``leas`` at once: group-bys over the whole state instead of one
+    pass per LEA, the figures of each LEA equal to its own :func:`activity_figures`. Every frame carries
+    ``reporting_lea``; a platform row counts only for the LEA whose folder holds it, and only for a student on that
+    LEA's roster. An LEA without roster rows gets its LEA-wide cells (zeros). Complementary suppression keeps each
+    LEA's breakdowns apart (a breakdown never spans two LEAs). Rows ordered as ``leas``, then school, grade,
+    measure; validated against :class:`~ccgi_assets.contracts.LeaReportFigure`."""
+    leas = list(dict.fromkeys(str(x) for x in leas))
+    r = roster[_isin(_s(roster["reporting_lea"]), leas)]
+    st = pd.DataFrame({"reporting_lea": _s(r["reporting_lea"]), "ssid": _s(r["ssid"]),
+                       "school_code": _s(r["school_code"]),
                        "grade_level_code": _s(r["grade_level_code"]).fillna("UU")})
-    st = st[st["ssid"].notna()].drop_duplicates("ssid")
-    acc = _for_lea(accounts, lea)
-    registered = _s(acc["ssid"])[_times(acc["registered_at"]).notna()].dropna().unique()
+    st = st[st["ssid"].notna()].drop_duplicates(["reporting_lea", "ssid"])
+    key = _lea_key(st)
+    registered = _lea_key(accounts)[_times(accounts["registered_at"]).notna().to_numpy()].dropna().unique()
     st["roster_students"] = 1
-    st["registered_students"] = _isin(st["ssid"], registered).astype("int64")
-    apps = _applications(_for_lea(applications, lea))
+    st["registered_students"] = _isin(key, registered).astype("int64")
+    a = pd.DataFrame({"key": _lea_key(applications), "system": _s(applications["system"]).str.upper(),
+                      "submitted_at": _times(applications["submitted_at"])})
+    a = a[a["key"].notna() & a["system"].isin(SYSTEMS) & a["submitted_at"].notna()]  # as _applications
     for s in SYSTEMS:
-        st[f"applied_{s.lower()}_students"] = _isin(st["ssid"], apps.loc[apps["system"] == s, "ssid"]).astype("int64")
-    act = _for_lea(activities, lea)
-    done = _s(act["ssid"])[_times(act["completed_at"]).notna()].dropna()
-    st["activities_completed"] = st["ssid"].map(done.value_counts()).fillna(0).astype("int64")
+        st[f"applied_{s.lower()}_students"] = _isin(key, a.loc[a["system"] == s, "key"]).astype("int64")
+    done = _lea_key(activities)[_times(activities["completed_at"]).notna().to_numpy()].dropna()
+    st["activities_completed"] = key.map(done.value_counts()).fillna(0).astype("int64").to_numpy()
     st["students_with_activity"] = (st["activities_completed"] > 0).astype("int64")
 
     counts = [m for m in ACTIVITY_MEASURES if m != "registered_percent"]
-    by_grade = st.groupby(["school_code", "grade_level_code"], sort=True)[counts].sum().reset_index()
-    by_school = st.groupby("school_code", sort=True)[counts].sum().reset_index().assign(grade_level_code=ALL)
-    total = pd.DataFrame([st[counts].sum()]).assign(school_code=ALL, grade_level_code=ALL) if len(st) else \
-        pd.DataFrame([{m: 0 for m in counts}]).assign(school_code=ALL, grade_level_code=ALL)
-    cells = pd.concat([total, by_school, by_grade], ignore_index=True)[["school_code", "grade_level_code"] + counts]
+    by_grade = st.groupby(["reporting_lea", "school_code", "grade_level_code"], sort=True)[counts].sum().reset_index()
+    by_school = (st.groupby(["reporting_lea", "school_code"], sort=True)[counts].sum().reset_index()
+                 .assign(grade_level_code=ALL))
+    total = (st.groupby("reporting_lea", sort=True)[counts].sum()
+             .reindex(pd.Index(leas, name="reporting_lea"), fill_value=0).reset_index()
+             .assign(school_code=ALL, grade_level_code=ALL))  # an LEA without students: its zeros
+    key_cols = ["reporting_lea", "school_code", "grade_level_code"]
+    cells = pd.concat([total, by_school, by_grade], ignore_index=True)[key_cols + counts]
+    cells["reporting_lea"] = cells["reporting_lea"].astype("string[pyarrow]")
 
-    long = cells.melt(id_vars=["school_code", "grade_level_code"], var_name="measure", value_name="value")
+    long = cells.melt(id_vars=key_cols, var_name="measure", value_name="value")
     long["value"] = long["value"].astype("float64")
     student = long["measure"].isin(STUDENT_COUNT_MEASURES)
     long["suppressed"] = student & (long["value"] > 0) & (long["value"] < SUPPRESSION_THRESHOLD)
     long.loc[student, "suppressed"] = _complementary(long[student])
     # activities_completed follows students_with_activity
-    key = ["school_code", "grade_level_code"]
-    swa = long[long["measure"] == "students_with_activity"].set_index(key)["suppressed"]
+    swa = long[long["measure"] == "students_with_activity"].set_index(key_cols)["suppressed"]
     acts = long["measure"] == "activities_completed"
-    long.loc[acts, "suppressed"] = swa.reindex(pd.MultiIndex.from_frame(long.loc[acts, key])).to_numpy()
+    long.loc[acts, "suppressed"] = swa.reindex(pd.MultiIndex.from_frame(long.loc[acts, key_cols])).to_numpy()
     # registered_percent from the two counts, suppressed with either
-    wide_v = long.pivot(index=key, columns="measure", values="value")
-    wide_s = long.pivot(index=key, columns="measure", values="suppressed")
+    wide_v = long.pivot(index=key_cols, columns="measure", values="value")
+    wide_s = long.pivot(index=key_cols, columns="measure", values="suppressed")
     num, den = wide_v["registered_students"], wide_v["roster_students"]
     pct = pd.DataFrame({"value": (100.0 * num / den.where(den > 0)).round(1),
                         "suppressed": wide_s["registered_students"].astype(bool) | wide_s["roster_students"].astype(bool)})
@@ -350,12 +377,13 @@ def activity_figures(lea: str, roster: pd.DataFrame, accounts: pd.DataFrame, app
     long = pd.concat([long, pct], ignore_index=True)
     long.loc[long["suppressed"].astype(bool), "value"] = np.nan
 
-    long["reporting_lea"] = lea
     long["section"] = "student_activity"
     order = {m: i for i, m in enumerate(ACTIVITY_MEASURES)}
-    long = long.assign(_s=(long["school_code"] != ALL).astype(int), _g=_grade_key(long["grade_level_code"]),
+    lea_order = {x: i for i, x in enumerate(leas)}
+    long = long.assign(_l=long["reporting_lea"].map(lea_order).astype("int64"),
+                       _s=(long["school_code"] != ALL).astype(int), _g=_grade_key(long["grade_level_code"]),
                        _m=long["measure"].map(order))
-    long = long.sort_values(["_s", "school_code", "_g", "_m"], kind="stable").reset_index(drop=True)
+    long = long.sort_values(["_l", "_s", "school_code", "_g", "_m"], kind="stable").reset_index(drop=True)
     long["suppressed"] = long["suppressed"].astype("boolean")
     return c.validate(c.select_allowed(long, c.LeaReportFigure), c.LeaReportFigure)
 
@@ -363,7 +391,8 @@ def activity_figures(lea: str, roster: pd.DataFrame, accounts: pd.DataFrame, app
 def _complementary(cells: pd.DataFrame) -> pd.Series:
     """Complementary suppression over the two additive breakdowns (LEA = sum of schools; school = sum of grades).
 
-    ``cells``: measure, school_code, grade_level_code, value, suppressed (primary). Returns the final suppressed
+    ``cells``: [reporting_lea,] measure, school_code, grade_level_code, value, suppressed (primary); with
+    ``reporting_lea`` each LEA's breakdowns are its own. Returns the final suppressed
     flags (same index). Iterates to a fixpoint with group-bys over breakdowns (a handful of rounds), not over cells.
     """
     cells = cells.copy()
@@ -372,11 +401,14 @@ def _complementary(cells: pd.DataFrame) -> pd.Series:
     lea_total = (cells["school_code"] == ALL)
     school_total = (cells["school_code"] != ALL) & (cells["grade_level_code"] == ALL)
     grade_cell = (cells["school_code"] != ALL) & (cells["grade_level_code"] != ALL)
-    m1 = pd.DataFrame({"bd": "L|" + cells.loc[lea_total | school_total, "measure"],
+    measure = cells["measure"].astype("string")
+    if "reporting_lea" in cells.columns:  # each LEA's breakdowns are its own
+        measure = cells["reporting_lea"].astype("string") + "|" + measure
+    m1 = pd.DataFrame({"bd": "L|" + measure[lea_total | school_total],
                        "cell": cells.loc[lea_total | school_total, "_cell"],
                        "is_total": lea_total[lea_total | school_total]})
     sg = school_total | grade_cell
-    m2 = pd.DataFrame({"bd": "S|" + cells.loc[sg, "measure"] + "|" + cells.loc[sg, "school_code"],
+    m2 = pd.DataFrame({"bd": "S|" + measure[sg] + "|" + cells.loc[sg, "school_code"],
                        "cell": cells.loc[sg, "_cell"], "is_total": school_total[sg]})
     mem = pd.concat([m1, m2], ignore_index=True)
     value = cells["value"].to_numpy()
@@ -399,22 +431,36 @@ def _complementary(cells: pd.DataFrame) -> pd.Series:
 def match_figures(lea: str, match_results: pd.DataFrame) -> pd.DataFrame:
     """How the LEA's courses matched the CMP list (section ``course_match``): per school and for the LEA
     (school ``ALL``), the count of courses per match status (``courses_<status>``, every status, zeros included)
-    and ``courses_total``. Grade is ``ALL``. Course counts are not student counts: nothing is suppressed."""
-    m = _for_lea(match_results, lea)
-    status = _s(m["match_status"])
-    df = pd.DataFrame({"school_code": _s(m["school_code"]), "status": status})
-    df = df[df["school_code"].notna() & df["status"].isin(MATCH_STATUSES)]
-    by_school = (df.groupby(["school_code", "status"], sort=True).size().unstack("status")
+    and ``courses_total``. Grade is ``ALL``. Course counts are not student counts: nothing is suppressed.
+    One LEA of :func:`match_figures_by_lea`; a frame without ``reporting_lea`` is taken as the LEA's."""
+    if "reporting_lea" not in match_results.columns:
+        match_results = match_results.assign(reporting_lea=lea)
+    return match_figures_by_lea([lea], match_results)
+
+
+def match_figures_by_lea(leas: list[str], match_results: pd.DataFrame) -> pd.DataFrame:
+    """:func:`match_figures` of every LEA in ``leas`` at once (one group-by over all their match results); an LEA
+    without results gets its LEA-wide zeros. Rows ordered as ``leas``, then school, measure; validated against
+    :class:`~ccgi_assets.contracts.LeaReportFigure`."""
+    leas = list(dict.fromkeys(str(x) for x in leas))
+    m = match_results
+    df = pd.DataFrame({"reporting_lea": _s(m["reporting_lea"]), "school_code": _s(m["school_code"]),
+                       "status": _s(m["match_status"])})
+    df = df[_isin(df["reporting_lea"], leas) & df["school_code"].notna() & df["status"].isin(MATCH_STATUSES)]
+    by_school = (df.groupby(["reporting_lea", "school_code", "status"], sort=True).size().unstack("status")
                  .reindex(columns=MATCH_STATUSES).fillna(0).astype("int64"))
-    total = pd.DataFrame([by_school.sum().reindex(MATCH_STATUSES, fill_value=0)], index=[ALL])
+    total = (by_school.groupby(level="reporting_lea").sum()
+             .reindex(pd.Index(leas, name="reporting_lea"), fill_value=0))  # an LEA without results: its zeros
+    total.index = pd.MultiIndex.from_arrays([total.index, [ALL] * len(total)], names=["reporting_lea", "school_code"])
     wide = pd.concat([total, by_school]) if len(by_school) else total
     wide.columns = [f"courses_{s}" for s in MATCH_STATUSES]
     wide["courses_total"] = wide.sum(axis=1)
-    wide.index.name = "school_code"
-    long = wide.reset_index().melt(id_vars="school_code", var_name="measure", value_name="value")
+    long = wide.reset_index().melt(id_vars=["reporting_lea", "school_code"], var_name="measure", value_name="value")
     order = {k: i for i, k in enumerate(MATCH_MEASURES)}
-    long = long.assign(_s=(long["school_code"] != ALL).astype(int), _m=long["measure"].map(order))
-    long = long.sort_values(["_s", "school_code", "_m"], kind="stable").reset_index(drop=True)
-    long = long.assign(reporting_lea=lea, section="course_match", grade_level_code=ALL,
-                       value=long["value"].astype("float64"), suppressed=pd.array([False] * len(long), dtype="boolean"))
+    lea_order = {x: i for i, x in enumerate(leas)}
+    long = long.assign(_l=long["reporting_lea"].map(lea_order).astype("int64"),
+                       _s=(long["school_code"] != ALL).astype(int), _m=long["measure"].map(order))
+    long = long.sort_values(["_l", "_s", "school_code", "_m"], kind="stable").reset_index(drop=True)
+    long = long.assign(section="course_match", grade_level_code=ALL, value=long["value"].astype("float64"),
+                       suppressed=pd.array([False] * len(long), dtype="boolean"))
     return c.validate(c.select_allowed(long, c.LeaReportFigure), c.LeaReportFigure)

@@ -8,10 +8,20 @@ to the LEA. Suppressed figures are shown as ``*`` whatever value a caller left i
 marked gap, never a zero bar). Names are shown beside codes — the LEA's name from the participation config, school
 names from the CMP list — and codes stay the keys (``data-school`` attributes, CSV ``school_code`` columns).
 
-The HTML works offline: plotly.js is embedded once in the page head, each chart is a ``<div class="chart">`` with a
-stable id (``chart-course-match``, ``chart-student-activity``, ``chart-registration-share``), and each figure cell
-is a ``<td data-measure=... data-school=... data-grade=... data-value=... data-suppressed=...>`` so the page can be
+The HTML works offline. plotly.js is not in the page: the pipeline writes it once beside the LEAs' folders,
+``reports/_static/plotly-<version>.min.js`` (:func:`shared_plotly`), and each page loads it from
+``../_static/...``, a relative address that holds wherever the reports folder is opened from (a local folder, object
+storage, its web address); 4.8 MB once instead of in each of two reports per LEA. A page copied on its own says
+where each chart would be that plotly.js was not found, and its tables carry every figure. Without ``plotly_src``
+(a caller outside the pipeline) the library is embedded in the page as before. Each chart is a
+``<div class="chart">`` with a stable id (``chart-course-match``, ``chart-student-activity``,
+``chart-registration-share``), and each figure cell is a
+``<td data-measure=... data-school=... data-grade=... data-value=... data-suppressed=...>`` so the page can be
 checked against the figures it came from. All text is escaped (jinja2 autoescape; Markdown escaping for the summary).
+
+At state scale (:func:`render_lea_reports`) the inputs are checked against their contracts once for all LEAs, the
+figures come from one pass over the state (``platform.activity_figures_by_lea``), and the charts are written from
+plain dicts (what ``go.Figure`` would hold, without building plotly's validated objects).
 """
 
 from __future__ import annotations
@@ -174,11 +184,42 @@ def _plotly_js() -> str:
     return get_plotlyjs()
 
 
-def _chart(fig, div_id: str) -> Markup:
+def plotly_version() -> str:
+    """The version of the plotly.js the charts are drawn with (the one the installed plotly package ships)."""
+    from plotly.offline import get_plotlyjs_version
+
+    return get_plotlyjs_version()
+
+
+def plotly_file_name() -> str:
+    """The shared plotly.js file's name, versioned: ``plotly-<version>.min.js``."""
+    return f"plotly-{plotly_version()}.min.js"
+
+
+def shared_plotly(reports) -> str:
+    """Write plotly.js once beside the reports (``reports``: a :class:`~resources.exports.ReportStore`), as
+    ``_static/plotly-<version>.min.js``, and return the ``plotly_src`` a report page loads it from."""
+    return reports.write_shared(plotly_file_name(), _plotly_js().encode("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _plotly_template() -> dict:
+    """The default plotly template as the dict ``go.Figure`` puts in every figure's layout (computed once)."""
     import plotly.io as pio
 
-    # plotly escapes "<" and "/" inside its JSON, so a school or course name cannot close the script
-    return Markup(pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=div_id,
+    return pio.templates[pio.templates.default].to_plotly_json()
+
+
+def _chart(fig: dict, div_id: str) -> Markup:
+    """A chart's ``<div>`` and ``Plotly.newPlot`` script from a figure given as plain ``{"data": [...], "layout":
+    {...}}`` dicts, exactly as plotly writes a ``go.Figure`` (the default template included) but without building
+    and validating plotly's objects, which cost more than everything else in a report. The dicts hold what
+    ``go.Figure(fig).to_dict()`` holds (the tests check it), so plotly's validation adds nothing at run time."""
+    import plotly.io as pio
+
+    fig = {"data": fig["data"], "layout": {**fig["layout"], "template": _plotly_template()}}
+    # plotly escapes "<", ">" and "/" inside its JSON, so a school or course name cannot close the script
+    return Markup(pio.to_html(fig, validate=False, include_plotlyjs=False, full_html=False, div_id=div_id,
                               config={"displaylogo": False, "responsive": True}))
 
 
@@ -223,107 +264,148 @@ def _grade_label(g: str) -> str:
 
 
 # --------------------------------------------------------------------------- charts
-def _course_chart(per_school: pd.DataFrame, to_act: pd.Series, names: _Names) -> Markup:
+def _title(text: str) -> dict:
+    return {"text": text}
+
+
+def course_chart_figure(per_school: pd.DataFrame, to_act: pd.Series, names: _Names) -> dict:
     """Share of each school's courses per match status (100 % bars, one per school), the statuses to act on first
     and each school's count to act on written beside its bar, so a 2-course school reads like a 150-course one."""
-    import plotly.graph_objects as go
-
-    order = sorted(per_school.index, key=lambda s: (-(to_act.get(s, 0) / max(per_school.at[s, "total"], 1)), s))
+    totals_by = per_school["total"].astype("int64")
+    act_by = to_act.reindex(per_school.index).fillna(0).astype("int64")
+    order = sorted(per_school.index, key=lambda s: (-(int(act_by[s]) / max(int(totals_by[s]), 1)), s))
     labels = [names.school_label(s) for s in order]
-    totals = [int(per_school.at[s, "total"]) for s in order]
+    totals = [int(totals_by[s]) for s in order]
+    rows = per_school.loc[order]
     traces = []
     for status in NEEDS_ACTION + [s for s in MATCH_STATUSES if s not in NEEDS_ACTION]:
-        counts = [int(per_school.at[s, status]) for s in order]
+        counts = [int(n) for n in rows[status].tolist()]
         share = [round(100.0 * n / t, 1) if t else 0.0 for n, t in zip(counts, totals)]
-        traces.append(go.Bar(
-            name=STATUS_TEXT[status][0], orientation="h", y=labels, x=share, customdata=counts,
-            marker_color=STATUS_COLORS[status], text=[str(n) if n else "" for n in counts], textposition="inside",
-            insidetextanchor="middle",
-            hovertemplate="%{y}<br>" + STATUS_TEXT[status][0] + ": %{customdata} course(s), %{x:.1f}%<extra></extra>"))
-    fig = go.Figure(traces)
+        traces.append({
+            "type": "bar", "name": STATUS_TEXT[status][0], "orientation": "h", "y": labels, "x": share,
+            "customdata": counts, "marker": {"color": STATUS_COLORS[status]},
+            "text": [str(n) if n else "" for n in counts], "textposition": "inside", "insidetextanchor": "middle",
+            "hovertemplate": "%{y}<br>" + STATUS_TEXT[status][0] + ": %{customdata} course(s), %{x:.1f}%<extra></extra>"})
     notes = []
     for label, s, t in zip(labels, order, totals):
-        n = int(to_act.get(s, 0))
-        notes.append(dict(x=100, y=label, xref="x", yref="y", xanchor="left", xshift=8, showarrow=False,
-                          text=(f"<b>{n} of {t} to act on</b>" if n else f"nothing to act on ({t})"),
-                          font=dict(color="#cf222e" if n else "#57606a", size=12)))
-    fig.update_layout(barmode="stack", title="Share of each school's UC/CSU-approved courses, by CMP match status",
-                      xaxis=dict(title="% of the school's courses", range=[0, 100], ticksuffix="%"),
-                      yaxis=dict(type="category", autorange="reversed", automargin=True),
-                      annotations=notes, uniformtext=dict(minsize=9, mode="hide"), height=190 + 38 * len(order),
-                      legend=dict(title_text="", orientation="h", yanchor="bottom", y=1.0, x=0, traceorder="normal"),
-                      margin=dict(t=90, b=50, r=170))
-    return _chart(fig, "plot-course-match")
+        n = int(act_by[s])
+        notes.append({"x": 100, "y": label, "xref": "x", "yref": "y", "xanchor": "left", "xshift": 8,
+                      "showarrow": False, "text": (f"<b>{n} of {t} to act on</b>" if n else f"nothing to act on ({t})"),
+                      "font": {"color": "#cf222e" if n else "#57606a", "size": 12}})
+    layout = {"barmode": "stack", "title": _title("Share of each school's UC/CSU-approved courses, by CMP match status"),
+              "xaxis": {"title": _title("% of the school's courses"), "range": [0, 100], "ticksuffix": "%"},
+              "yaxis": {"type": "category", "autorange": "reversed", "automargin": True},
+              "annotations": notes, "uniformtext": {"minsize": 9, "mode": "hide"}, "height": 190 + 38 * len(order),
+              "legend": {"title": _title(""), "orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0,
+                         "traceorder": "normal"},
+              "margin": {"t": 90, "b": 50, "r": 170}}
+    return {"data": traces, "layout": layout}
 
 
-def _activity_chart(schools: pd.DataFrame, names: _Names) -> Markup | None:
+def _course_chart(per_school: pd.DataFrame, to_act: pd.Series, names: _Names) -> Markup:
+    return _chart(course_chart_figure(per_school, to_act, names), "plot-course-match")
+
+
+ACTIVITY_CHART_MEASURES = ["roster_students", "registered_students", "students_with_activity", "applied_uc_students",
+                           "applied_csu_students", "applied_ccc_students"]
+
+
+def activity_chart_figure(schools: pd.DataFrame, names: _Names) -> dict | None:
     """Students per school, one bar per measure; a suppressed count is a gap marked by a hatched stub and ``*``
     (its own legend entry), never a bar of its value or of zero; a zero is labelled ``0``."""
-    import plotly.graph_objects as go
-
-    wide = schools.pivot(index="school_code", columns="measure", values="value")
-    sup = schools.pivot(index="school_code", columns="measure", values="suppressed").fillna(False).astype(bool)
-    shown = [m for m in ["roster_students", "registered_students", "students_with_activity", "applied_uc_students",
-                         "applied_csu_students", "applied_ccc_students"] if m in wide.columns]
+    # plain dicts over the LEA's few (school, measure) cells: what a pivot gives, without a pivot's cost
+    value, hidden_at = {}, {}
+    for sc, m, v, h in zip(schools["school_code"].tolist(), schools["measure"].tolist(), schools["value"].tolist(),
+                           schools["suppressed"].tolist()):
+        value[(sc, m)], hidden_at[(sc, m)] = v, (False if h is None or h is pd.NA else bool(h))
+    present = {m for _, m in value}
+    shown = [m for m in ACTIVITY_CHART_MEASURES if m in present]
     if not shown:
         return None
-    order = list(wide.index)
+    order = sorted({sc for sc, _ in value})
     labels = [names.school_label(s) for s in order]
-    top = max([float(v) for v in wide[shown].to_numpy().ravel() if not pd.isna(v)] + [SUPPRESSION_THRESHOLD])
+    wide = {m: [value.get((s, m), float("nan")) for s in order] for m in shown}
+    top = max([float(v) for m in shown for v in wide[m] if not pd.isna(v)] + [SUPPRESSION_THRESHOLD])
     stub = top * 0.035
     traces, legend_done = [], False
     for m in shown:
-        vals = [None if (bool(sup.at[s, m]) or pd.isna(wide.at[s, m])) else float(wide.at[s, m]) for s in order]
-        traces.append(go.Bar(name=ACTIVITY_MEASURES[m], orientation="h", y=labels, x=vals, offsetgroup=m,
-                             legendgroup=m, text=["0" if v == 0 else "" for v in vals], textposition="outside",
-                             hovertemplate="%{y}<br>" + ACTIVITY_MEASURES[m] + ": %{x}<extra></extra>"))
-        gaps = [stub if bool(sup.at[s, m]) else None for s in order]
+        hidden = [hidden_at.get((s, m), False) for s in order]
+        vals = [None if (h or pd.isna(v)) else float(v) for v, h in zip(wide[m], hidden)]
+        traces.append({"type": "bar", "name": ACTIVITY_MEASURES[m], "orientation": "h", "y": labels, "x": vals,
+                       "offsetgroup": m, "legendgroup": m, "text": ["0" if v == 0 else "" for v in vals],
+                       "textposition": "outside",
+                       "hovertemplate": "%{y}<br>" + ACTIVITY_MEASURES[m] + ": %{x}<extra></extra>"})
+        gaps = [stub if h else None for h in hidden]
         if any(g is not None for g in gaps):
-            traces.append(go.Bar(
-                name=f"* suppressed (1\u2013{SUPPRESSION_THRESHOLD - 1} students, or hidden so it cannot be worked "
-                     "out): not zero", orientation="h", y=labels, x=gaps, offsetgroup=m, legendgroup="suppressed",
-                showlegend=not legend_done, legendrank=2000, meta="suppressed", customdata=[m] * len(order),
-                marker=dict(color="rgba(255,255,255,0)", line=dict(color="#57606a", width=1),
-                            pattern=dict(shape="/", fgcolor="#8c959f", size=5)),
-                text=["*" if g is not None else "" for g in gaps], textposition="outside",
-                textfont=dict(size=16, color="#1d2733"),
-                hovertemplate="%{y}<br>" + ACTIVITY_MEASURES[m] + ": * suppressed<extra></extra>"))
+            traces.append({
+                "type": "bar",
+                "name": f"* suppressed (1\u2013{SUPPRESSION_THRESHOLD - 1} students, or hidden so it cannot be worked "
+                        "out): not zero", "orientation": "h", "y": labels, "x": gaps, "offsetgroup": m,
+                "legendgroup": "suppressed", "showlegend": not legend_done, "legendrank": 2000, "meta": "suppressed",
+                "customdata": [m] * len(order),
+                "marker": {"color": "rgba(255,255,255,0)", "line": {"color": "#57606a", "width": 1},
+                           "pattern": {"shape": "/", "fgcolor": "#8c959f", "size": 5}},
+                "text": ["*" if g is not None else "" for g in gaps], "textposition": "outside",
+                "textfont": {"size": 16, "color": "#1d2733"},
+                "hovertemplate": "%{y}<br>" + ACTIVITY_MEASURES[m] + ": * suppressed<extra></extra>"})
             legend_done = True
-    fig = go.Figure(traces)
-    fig.update_layout(barmode="group", title="Students per school (* = suppressed: a marked gap, not zero)",
-                      xaxis_title="Students", yaxis=dict(type="category", autorange="reversed", automargin=True),
-                      height=230 + 26 * len(shown) * len(order),
-                      legend=dict(orientation="h", yanchor="top", y=-60 / (100 + 26 * len(shown) * len(order)), x=0,
-                                  traceorder="normal"),
-                      margin=dict(t=60, b=150))
-    return _chart(fig, "plot-student-activity")
+    layout = {"barmode": "group", "title": _title("Students per school (* = suppressed: a marked gap, not zero)"),
+              "xaxis": {"title": _title("Students")},
+              "yaxis": {"type": "category", "autorange": "reversed", "automargin": True},
+              "height": 230 + 26 * len(shown) * len(order),
+              "legend": {"orientation": "h", "yanchor": "top", "y": -60 / (100 + 26 * len(shown) * len(order)), "x": 0,
+                         "traceorder": "normal"},
+              "margin": {"t": 60, "b": 150}}
+    return {"data": traces, "layout": layout}
+
+
+def _activity_chart(schools: pd.DataFrame, names: _Names) -> Markup | None:
+    fig = activity_chart_figure(schools, names)
+    return None if fig is None else _chart(fig, "plot-student-activity")
+
+
+def share_chart_figure(grades: pd.DataFrame, names: _Names) -> dict:
+    # plain dicts over the LEA's (school, grade) cells: what a pivot gives, without a pivot's cost
+    value, hidden_at = {}, {}
+    for sc, g, v, h in zip(grades["school_code"].tolist(), grades["grade_level_code"].tolist(),
+                           grades["value"].tolist(), grades["suppressed"].tolist()):
+        value[(sc, g)], hidden_at[(sc, g)] = v, (False if h is None or h is pd.NA else bool(h))
+    rows = sorted({sc for sc, _ in value})
+    found = sorted({g for _, g in value})
+    keys = _grade_key(pd.Series(found, dtype="object"))
+    cols = [g for _, g in sorted(zip(keys, found), key=lambda kg: kg[0])]
+    zs = [[value.get((r, g), float("nan")) for g in cols] for r in rows]
+    text = [["*" if hidden_at.get((r, g), False) else ("" if pd.isna(v) else f"{v:.1f}%") for g, v in zip(cols, zr)]
+            for r, zr in zip(rows, zs)]
+    heat = {"type": "heatmap", "z": [[None if pd.isna(v) else float(v) for v in r] for r in zs],
+            "x": list(cols), "y": [names.school_label(s) for s in rows], "text": text,
+            "texttemplate": "%{text}", "textfont": {"size": 13}, "colorscale": _colorscale("Blues"), "zmin": 0,
+            "zmax": 100, "colorbar": {"title": _title("% registered")}, "xgap": 2, "ygap": 2,
+            "hovertemplate": "%{y}, grade %{x}: %{text}<extra></extra>"}
+    layout = {"title": _title("Share of the roster registered, by school and grade (* = suppressed, blank = no "
+                              "students)"),
+              "xaxis": {"title": _title("Grade"), "type": "category"}, "plot_bgcolor": "#f6f8fa",
+              "yaxis": {"type": "category", "autorange": "reversed", "automargin": True},
+              "height": max(300, 120 + 34 * len(rows)), "margin": {"t": 60, "b": 60}}
+    return {"data": [heat], "layout": layout}
+
+
+@lru_cache(maxsize=None)
+def _colorscale(name: str) -> list:
+    """A named plotly colorscale as the ``[[position, colour], ...]`` list plotly's validation turns it into."""
+    import plotly.graph_objects as go
+
+    return [list(x) for x in go.Heatmap(colorscale=name).to_plotly_json()["colorscale"]]
 
 
 def _share_chart(grades: pd.DataFrame, names: _Names) -> Markup:
-    import plotly.graph_objects as go
-
-    z = grades.pivot(index="school_code", columns="grade_level_code", values="value")
-    sup = grades.pivot(index="school_code", columns="grade_level_code", values="suppressed")
-    cols = sorted(z.columns, key=lambda g: _grade_key(pd.Series([g])).iloc[0])
-    z, sup = z[cols], sup[cols]
-    text = [["*" if (isinstance(s, (bool, int)) and bool(s)) else ("" if pd.isna(v) else f"{v:.1f}%")
-             for v, s in zip(zr, sr)] for zr, sr in zip(z.to_numpy().tolist(), sup.to_numpy().tolist())]
-    fig = go.Figure(go.Heatmap(z=[[None if pd.isna(v) else float(v) for v in r] for r in z.to_numpy().tolist()],
-                               x=list(cols), y=[names.school_label(s) for s in z.index], text=text,
-                               texttemplate="%{text}", textfont=dict(size=13), colorscale="Blues", zmin=0, zmax=100,
-                               colorbar=dict(title="% registered"), xgap=2, ygap=2,
-                               hovertemplate="%{y}, grade %{x}: %{text}<extra></extra>"))
-    fig.update_layout(title="Share of the roster registered, by school and grade (* = suppressed, blank = no students)",
-                      xaxis_title="Grade", xaxis_type="category", plot_bgcolor="#f6f8fa",
-                      yaxis=dict(type="category", autorange="reversed", automargin=True),
-                      height=max(300, 120 + 34 * len(z.index)), margin=dict(t=60, b=60))
-    return _chart(fig, "plot-registration-share")
+    return _chart(share_chart_figure(grades, names), "plot-registration-share")
 
 
 # --------------------------------------------------------------------------- the report
 def render_lea_report(lea: str, match_results: pd.DataFrame, unmatched_cmp: pd.DataFrame, figures: pd.DataFrame,
                       generated_at: dt.datetime, lea_name: str | None = None,
-                      school_names: Mapping[str, str] | None = None) -> ReportFiles:
+                      school_names: Mapping[str, str] | None = None, plotly_src: str | None = None) -> ReportFiles:
     """One LEA's report: HTML (headline figures, course match, courses needing action, CMP courses not in CALPADS,
     student activity with suppression) and the CSVs ``course_match_summary.csv``, ``courses_needing_action.csv``,
     ``cmp_courses_not_in_calpads.csv`` and ``student_activity.csv``; ``summary`` holds the counts
@@ -335,26 +417,79 @@ def render_lea_report(lea: str, match_results: pd.DataFrame, unmatched_cmp: pd.D
     ``activity_figures``; either may be absent: an LEA with course data only, or students only). The course-match
     counts are the ``course_match`` figures; when there are none they are computed from ``match_results``.
     ``lea_name`` and ``school_names`` (school code -> name) label codes; a code without a name is shown as the code.
+    ``plotly_src``: where the page loads plotly.js from (the shared file :func:`shared_plotly` wrote, relative
+    to the page); without it plotly.js is embedded in the page (one self-contained file, 4.8 MB).
     Raises ``ValueError`` when an input holds another LEA's rows and
     :class:`~ccgi_assets.contracts.ContractViolation` when an input carries a column its contract does not allow.
+    Many LEAs: :func:`render_lea_reports` (the inputs checked once, not once per LEA).
     """
-    names = _Names(lea, lea_name, school_names)
-    # ---------------------------------------------------------------- inputs: contracts, this LEA only
-    matches = _mine(c.validate(c.select_allowed(match_results, c.CmpMatchResult), c.CmpMatchResult), lea,
-                    "match_results")
+    matches = c.validate(c.select_allowed(match_results, c.CmpMatchResult), c.CmpMatchResult)
+    course, act = _prepared(_mine(c.validate(figures, c.LeaReportFigure), lea, "figures"))
+    return _render(lea, matches, unmatched_cmp, course, act, generated_at, lea_name, school_names, plotly_src)
+
+
+def render_lea_reports(leas: list[str], match_results: pd.DataFrame, unmatched_cmp: pd.DataFrame,
+                       figures: pd.DataFrame, generated_at: dt.datetime, lea_names: Mapping[str, str] | None = None,
+                       school_names: Mapping[str, Mapping[str, str]] | None = None, plotly_src: str | None = None):
+    """:func:`render_lea_report` of every LEA in ``leas``, one at a time (a generator of ``(lea, ReportFiles)``):
+    the same reports, with each input checked against its contract once for all LEAs and split by LEA in one pass.
+    ``match_results``, ``unmatched_cmp`` and ``figures`` hold the rows of all of them (rows of other LEAs are left
+    out); ``lea_names``: LEA -> name; ``school_names``: LEA -> school code -> name."""
+    matches = c.validate(c.select_allowed(match_results, c.CmpMatchResult), c.CmpMatchResult)
+    figs = c.validate(figures, c.LeaReportFigure)
+    keep = _unmatched_columns(unmatched_cmp)
+    course, act = _prepared(figs)  # for all LEAs at once, then split: each LEA's rows keep their order
+    by = {name: _split(df, leas) for name, df in (("m", matches), ("c", course), ("a", act),
+                                                  ("u", unmatched_cmp.loc[:, keep]))}
+    for lea in leas:
+        yield lea, _render(lea, by["m"][lea], by["u"][lea], by["c"][lea], by["a"][lea], generated_at,
+                           (lea_names or {}).get(lea), (school_names or {}).get(lea), plotly_src)
+
+
+def _prepared(figs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The course_match and student_activity figures of one or many LEAs, as the report reads them: a suppressed
+    cell without its number, missing school and grade as ``ALL``, activity rows in report order (LEA-wide first,
+    then by school, grade in school order, measure)."""
+    figs = figs.copy()
+    figs["suppressed"] = figs["suppressed"].fillna(False).astype(bool)
+    figs.loc[figs["suppressed"], "value"] = float("nan")  # a suppressed cell never shows a number
+    course = figs[figs["section"] == "course_match"]
+    act = figs[figs["section"] == "student_activity"].copy()
+    act["grade_level_code"] = act["grade_level_code"].fillna(ALL)
+    act["school_code"] = act["school_code"].fillna(ALL)
+    order = {m: i for i, m in enumerate(ACTIVITY_MEASURES)}
+    act = act.assign(_s=(act["school_code"] != ALL).astype(int), _g=_grade_key(act["grade_level_code"]),
+                     _m=act["measure"].map(order).fillna(len(order)))
+    return course, act.sort_values(["_s", "school_code", "_g", "_m"], kind="stable")
+
+
+def _split(df: pd.DataFrame, leas: list[str]) -> dict[str, pd.DataFrame]:
+    """Each LEA's rows of a frame, in one pass (an empty frame for an LEA without rows)."""
+    lea_col = df["reporting_lea"].astype("string")
+    groups = {str(k): g for k, g in df.groupby(lea_col, sort=False)} if len(df) else {}
+    return {lea: groups.get(lea, df.iloc[0:0]) for lea in leas}
+
+
+def _unmatched_columns(unmatched_cmp: pd.DataFrame) -> list[str]:
     missing = [col for col in UNMATCHED_CMP_COLUMNS if col not in unmatched_cmp.columns]
     if missing:
         raise c.ContractViolation("UnmatchedCmpCourses", [c.Failure(col, "column_missing", 1) for col in missing])
-    keep = UNMATCHED_CMP_COLUMNS + [col for col in UNMATCHED_CMP_OPTIONAL if col in unmatched_cmp.columns]
-    cmp_missing = _mine(unmatched_cmp.loc[:, keep].astype("string"), lea, "unmatched_cmp").copy()
-    figs = _mine(c.validate(figures, c.LeaReportFigure), lea, "figures").copy()
-    figs["suppressed"] = figs["suppressed"].fillna(False).astype(bool)
-    figs.loc[figs["suppressed"], "value"] = float("nan")  # a suppressed cell never shows a number
+    return UNMATCHED_CMP_COLUMNS + [col for col in UNMATCHED_CMP_OPTIONAL if col in unmatched_cmp.columns]
 
-    course = figs[figs["section"] == "course_match"]
+
+def _render(lea: str, matches: pd.DataFrame, unmatched_cmp: pd.DataFrame, course: pd.DataFrame, act: pd.DataFrame,
+            generated_at: dt.datetime, lea_name: str | None, school_names: Mapping[str, str] | None,
+            plotly_src: str | None) -> ReportFiles:
+    """One report from inputs already checked against their contracts (``matches``; the figures, as
+    :func:`_prepared` gives them: ``course`` and ``act``)."""
+    names = _Names(lea, lea_name, school_names)
+    # ---------------------------------------------------------------- inputs: this LEA only
+    matches = _mine(matches, lea, "match_results")
+    cmp_missing = _mine(unmatched_cmp.loc[:, _unmatched_columns(unmatched_cmp)].astype("string"), lea,
+                        "unmatched_cmp").copy()
+    course, act = _mine(course, lea, "figures"), _mine(act, lea, "figures")
     if course.empty and len(matches):
         course = match_figures(lea, matches).assign(suppressed=False)
-    activity = figs[figs["section"] == "student_activity"]
 
     # ---------------------------------------------------------------- courses that need action
     # matched courses whose reason still asks for a fix (a state course code of another AP / IB level) come last
@@ -423,13 +558,6 @@ def render_lea_report(lea: str, match_results: pd.DataFrame, unmatched_cmp: pd.D
     course_chart = _course_chart(per_school, to_act, names) if len(per_school) else None
 
     # ---------------------------------------------------------------- student activity
-    act = activity.copy()
-    act["grade_level_code"] = act["grade_level_code"].fillna(ALL)
-    act["school_code"] = act["school_code"].fillna(ALL)
-    order = {m: i for i, m in enumerate(ACTIVITY_MEASURES)}
-    act = act.assign(_s=(act["school_code"] != ALL).astype(int), _g=_grade_key(act["grade_level_code"]),
-                     _m=act["measure"].map(order).fillna(len(order)))
-    act = act.sort_values(["_s", "school_code", "_g", "_m"], kind="stable")
     measures = list(ACTIVITY_MEASURES) + [m for m in act["measure"].unique() if m not in ACTIVITY_MEASURES]
     activity_measures = [{"measure": m, "label": ACTIVITY_MEASURES.get(m, m)} for m in measures
                          if m in set(act["measure"])]
@@ -486,7 +614,7 @@ def render_lea_report(lea: str, match_results: pd.DataFrame, unmatched_cmp: pd.D
     html = _template().render(
         lea=lea, lea_name=names.lea_name, lea_label=names.lea_label,
         generated_iso=generated.isoformat(timespec="seconds"), generated_text=head["generated_text"],
-        plotly_js=Markup(_plotly_js()), threshold=SUPPRESSION_THRESHOLD, head=head, headline=_headline(head),
+        plotly_js=Markup(_plotly_js()) if plotly_src is None else None, plotly_src=plotly_src, threshold=SUPPRESSION_THRESHOLD, head=head, headline=_headline(head),
         statuses=[{"label": STATUS_TEXT[s][0], "text": STATUS_TEXT[s][1], "color": STATUS_COLORS[s]}
                   for s in MATCH_STATUSES],
         areas=list(AG_AREAS.items()), score_text=SCORE_TEXT, candidate_min=f"{CANDIDATE_MIN_SCORE:g}",

@@ -111,6 +111,10 @@ def _delete_ssids(store: SnowflakeConnected, table: str, ssids: list[str], where
     return gone
 
 
+#: the folder beside the LEAs' report folders that holds what every report shares (plotly.js); never an LEA code
+SHARED_FOLDER = "_static"
+
+
 class ReportStore(ConfigurableResource):
     """Where LEA reports are written: ``<root>/<lea>/`` (a folder locally, an object-storage URL in production).
 
@@ -133,6 +137,28 @@ class ReportStore(ConfigurableResource):
         else:
             p.write_text(content, encoding="utf-8")
         return str(p)
+
+    def write_shared(self, name: str, content: bytes) -> str:
+        """A file every report shares, ``<root>/_static/<name>`` (``name`` carries its version), written only when
+        it is missing or differs in size (a partial upload), so a rebuild of every report writes it at most once.
+        Files of other versions stay: a report not rebuilt still loads the one it names. Returns the file's
+        address relative to a report page (``../_static/<name>``), which holds wherever the reports folder is
+        opened from: a local folder, object storage, or its web address (``public_url``)."""
+        import os
+
+        from upath import UPath
+
+        folder = UPath(self.root) / SHARED_FOLDER
+        p = folder / name
+        if not (p.exists() and p.stat().st_size == len(content)):
+            folder.mkdir(parents=True, exist_ok=True)
+            if getattr(p, "protocol", "") in ("", "file", "local"):  # a browser never sees half a file
+                tmp = folder / f".{name}.{os.getpid()}.tmp"
+                tmp.write_bytes(content)
+                os.replace(tmp.path, p.path)
+            else:  # an object store writes an object whole
+                p.write_bytes(content)
+        return f"../{SHARED_FOLDER}/{name}"
 
     def link(self, lea: str, name: str) -> str | None:
         """A URL a browser opens for a written file, or None (see the class)."""

@@ -109,7 +109,7 @@ def course_match_reports(context: AssetExecutionContext, cmp_match_results: pd.D
     """
     from ccgi_assets import platform as pf
     from ccgi_assets.matching import unmatched_cmp_courses
-    from ccgi_assets.reports import render_lea_report
+    from ccgi_assets.reports import render_lea_reports, shared_plotly
 
     full = set(context.instance.get_materialized_partitions(AssetKey("lea_reports")))
     with_crse = set(crse_courses["reporting_lea"].dropna().astype(str))
@@ -119,13 +119,13 @@ def course_match_reports(context: AssetExecutionContext, cmp_match_results: pd.D
     matches_all = cmp_match_results[cmp_match_results["reporting_lea"].isin(leas)]
     unmatched = unmatched_cmp_courses(crse, cmp_list[cmp_list["reporting_lea"].isin(leas)], matches_all)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    for lea in leas:
-        matches = matches_all[matches_all["reporting_lea"] == lea]
-        figures = c.validate(pf.match_figures(lea, matches), c.LeaReportFigure)
-        files = render_lea_report(lea, matches, unmatched[unmatched["reporting_lea"] == lea], figures, now)
-        reports.write(lea, "index.html", files.html)
-        for name, text in files.csvs.items():
-            reports.write(lea, name, text)
+    if leas:
+        figures = pf.match_figures_by_lea(leas, matches_all)  # every LEA's in one group-by
+        plotly_src = shared_plotly(reports)  # plotly.js written once beside the reports, not into each
+        for lea, files in render_lea_reports(leas, matches_all, unmatched, figures, now, plotly_src=plotly_src):
+            reports.write(lea, "index.html", files.html)
+            for name, text in files.csvs.items():
+                reports.write(lea, name, text)
     return MaterializeResult(metadata={
         "reports_written": len(leas),
         "leas": MetadataValue.json(leas),

@@ -176,13 +176,13 @@ def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame,
     """The report each LEA receives (seed Diagram 1 step 4, 2a step 9, 2b step 8): how its courses matched
     the CMP list (per school, with the courses that need action) and student activity on the platform
     (roster, registrations, applications, activities by school and grade), as HTML and CSVs under
-    ``reports/<lea>/``, with the LEA's name (participation config) and school names (CMP list) beside the codes.
+    ``reports/<lea>/`` (plotly.js once for all reports, ``reports/_static/``), with the LEA's name (participation config) and school names (CMP list) beside the codes.
     "Registered" counts verified accounts. Aggregates only; counts of fewer than 10 students are suppressed.
     Each LEA's materialization carries a Markdown summary (headline figures, courses that need action, where the
     files are) and the report's link or path. Receivers: LEAs.
     """
     from ccgi_assets.matching import unmatched_cmp_courses
-    from ccgi_assets.reports import render_lea_report, school_names, summary_markdown
+    from ccgi_assets.reports import render_lea_reports, school_names, shared_plotly, summary_markdown
 
     keys = list(context.partition_keys)
     accounts = verified_accounts
@@ -195,20 +195,19 @@ def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame,
     lea_names = participation.names()
     crse = crse_courses[crse_courses["reporting_lea"].isin(keys)]
     matches_all = cmp_match_results[cmp_match_results["reporting_lea"].isin(keys)]
-    unmatched_by = _by_lea(unmatched_cmp_courses(crse, cmp_list, matches_all), keys)
+    unmatched = unmatched_cmp_courses(crse, cmp_list, matches_all)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    rosters, matches_by = _by_lea(registration_roster, keys), _by_lea(cmp_match_results, keys)
-    accounts_by, apps_by, acts_by = _by_lea(accounts, keys), _by_lea(apps, keys), _by_lea(acts, keys)
-    frames = []
-    for lea in keys:
-        matches = matches_by[lea]
-        figures = pd.concat([
-            pf.match_figures(lea, matches),
-            pf.activity_figures(lea, rosters[lea], accounts_by[lea], apps_by[lea], acts_by[lea]),
-        ], ignore_index=True)
-        figures = c.validate(figures, c.LeaReportFigure)
-        files = render_lea_report(lea, matches, unmatched_by[lea], figures, now, lea_name=lea_names.get(lea),
-                                  school_names=schools.get(lea))
+    # every LEA's figures in one pass over the state (group-bys), checked against the contract once; per LEA,
+    # its course_match figures then its student_activity figures
+    figures = pd.concat([pf.match_figures_by_lea(keys, matches_all),
+                         pf.activity_figures_by_lea(keys, registration_roster, accounts, apps, acts)],
+                        ignore_index=True)
+    figures = figures.iloc[figures["reporting_lea"].map({k: i for i, k in enumerate(keys)}).argsort(kind="stable")]
+    figures = c.validate(figures.reset_index(drop=True), c.LeaReportFigure)
+    figures_by = _by_lea(figures, keys)
+    plotly_src = shared_plotly(reports)  # plotly.js written once beside the reports, not into each
+    for lea, files in render_lea_reports(keys, matches_all, unmatched, figures, now, lea_names=lea_names,
+                                         school_names=schools, plotly_src=plotly_src):
         path = reports.write(lea, "index.html", files.html)
         for name, text in files.csvs.items():
             reports.write(lea, name, text)
@@ -218,12 +217,10 @@ def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame,
             "summary": MetadataValue.md(summary_markdown(files, path, link)),
             "report": MetadataValue.url(link) if link else MetadataValue.path(path),
             **({"lea_name": lea_names[lea]} if lea in lea_names else {}),
-            "dagster/row_count": len(figures),
+            "dagster/row_count": len(figures_by[lea]),
             "courses_compared": head["courses"],
             "courses_need_action": head["courses_need_action"],
             "cmp_courses_not_matched": head["cmp_courses_not_matched"],
-            "suppressed_cells": int(figures["suppressed"].sum()),
+            "suppressed_cells": int(figures_by[lea]["suppressed"].sum()),
         }, partition_key=lea)
-        frames.append(figures)
-    out = pd.concat(frames, ignore_index=True)
-    return Output(out, metadata={"reports_written": len(keys), **left_out})
+    return Output(figures, metadata={"reports_written": len(keys), **left_out})
