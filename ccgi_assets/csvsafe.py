@@ -11,22 +11,43 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: a cell a spreadsheet would run: it starts with one of ``= + - @``, a tab or a carriage return
+_RISKY = r"^[=+\-@\t\r]"
+#: ... unless it is a number written as text (ASCII digits: anything else is defused, the safe side)
+_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+def _text(s: pd.Series):
+    """A text column as an Arrow array (object columns converted once; pyarrow-backed strings as they are)."""
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        s = s.astype("string[pyarrow]")
+    return pa.chunked_array(s.array._pa_array)
 
 
 def defuse(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` whose text cells cannot run as spreadsheet formulas."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            text = out[col].astype("string")
-            risky = text.str.startswith(_FORMULA_START).fillna(False)
-            if not risky.any():  # the common case: one vectorized test per column, no copy
-                continue
-            numeric = text[risky].str.fullmatch(r"-?\d+(\.\d+)?").fillna(False)
-            risky.loc[numeric[numeric].index] = False
-            out[col] = text.where(~risky, "'" + text)
+    """``df`` with its text cells unable to run as spreadsheet formulas (a new frame when any cell changed).
+
+    Vectorized in Arrow: one regular expression per text column over all its cells; only a column that holds a
+    risky cell is rewritten."""
+    out = df
+    for col in df.columns:
+        s = df[col]
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+            continue
+        arr = _text(s)
+        risky = pc.fill_null(pc.match_substring_regex(arr, _RISKY), False)
+        if not pc.any(risky).as_py():  # the common case: one test per column, no copy
+            continue
+        fix = pc.and_(risky, pc.invert(pc.fill_null(pc.match_substring_regex(arr, _NUMBER), False)))
+        if not pc.any(fix).as_py():
+            continue
+        fixed = pc.if_else(fix, pc.binary_join_element_wise(pa.scalar("'", arr.type), arr, pa.scalar("", arr.type)), arr)
+        if out is df:
+            out = df.copy()
+        out[col] = pd.Series(pd.arrays.ArrowStringArray(fixed), index=df.index)
     return out
 
 
