@@ -175,4 +175,8 @@ def test_student_courses_are_built_in_snowflake_with_the_same_sql_as_duckdb(sf, 
     con.close()
     sf.execute(f"SELECT {', '.join(cols)} FROM CCGI.CCGI.STUDENT_COURSES")
     assert sorted(sf.fetchall(), key=str) == here
-    assert SnowflakeWarehouse(database="CCGI", **CREDS).rows_for("student_courses", leas, [here[0][1]])["ssid"].nunique() == 1
+    wh = SnowflakeWarehouse(database="CCGI", **CREDS)
+    assert wh.rows_for("student_courses", leas, [here[0][1]])["ssid"].nunique() == 1
+    # who else has a departing student (the withdrawal's look-up), in bound batches; a table not made yet holds nobody
+    assert wh.students_in("registration_roster", [here[0][1]]).values.tolist() == [[here[0][0], here[0][1]]]
+    assert len(wh.students_in("verified_accounts", [here[0][1]])) == 0

@@ -285,21 +285,27 @@ class SnowflakeWarehouse(Warehouse, SnowflakeConnected):
         session.execute(f"CREATE TABLE IF NOT EXISTS {self.relation(table)} ({contract_ddl(c.CONTRACTS[table])})")
         return self.relation(table)
 
-    def students_in(self, table: str, ssids) -> pd.DataFrame:
-        ssids = sorted({str(x) for x in ssids})
-        rows = []
+    def _by_ssids(self, select: str, ssids: list[str], fetch):
+        """``select`` (ending in ``WHERE ...``) with ``SSID IN (...)`` for ``ssids``, in batches of bound
+        parameters; ``fetch(cursor)`` of each batch, in a list; None when the table does not exist yet."""
+        out = []
         with self.snowflake_connection() as conn:
             cur = conn.cursor()
-            for i in range(0, len(ssids), 1000):  # bound parameters, in batches
+            for i in range(0, len(ssids), 1000):
                 names = {f"s{j}": v for j, v in enumerate(ssids[i:i + 1000])}
                 try:
-                    cur.execute(f"SELECT DISTINCT REPORTING_LEA, SSID FROM {self.relation(table)} "
-                                f"WHERE SSID IN ({', '.join(f'%({k})s' for k in names)})", names)
+                    cur.execute(f"{select} SSID IN ({', '.join(f'%({k})s' for k in names)})", names)
                 except Exception as exc:  # a table not created yet holds nothing
                     if getattr(exc, "errno", None) == 2003:
-                        return _no_keys("ssid")
+                        return None
                     raise
-                rows += cur.fetchall()
+                out.append(fetch(cur))
+        return out
+
+    def students_in(self, table: str, ssids) -> pd.DataFrame:
+        batches = self._by_ssids(f"SELECT DISTINCT REPORTING_LEA, SSID FROM {self.relation(table)} WHERE",
+                                 sorted({str(x) for x in ssids}), lambda cur: cur.fetchall())
+        rows = [r for b in batches or [] for r in b]
         return pd.DataFrame(rows, columns=["reporting_lea", "ssid"]) if rows else _no_keys("ssid")
 
     def rows_for(self, table: str, leas, ssids) -> pd.DataFrame:
@@ -308,19 +314,10 @@ class SnowflakeWarehouse(Warehouse, SnowflakeConnected):
         if not ssids or not leas:
             return c.empty(model)
         cols = ", ".join(col.upper() for col in c.columns(model))
-        frames = []
-        with self.snowflake_connection() as conn:
-            cur = conn.cursor()
-            for i in range(0, len(ssids), 1000):  # bound parameters, in batches
-                names = {f"s{j}": v for j, v in enumerate(ssids[i:i + 1000])}
-                try:
-                    cur.execute(f"SELECT {cols} FROM {self.relation(table)} WHERE REPORTING_LEA IN ({lea_list(leas)}) "
-                                f"AND SSID IN ({', '.join(f'%({k})s' for k in names)})", names)
-                except Exception as exc:  # a table not created yet holds nothing
-                    if getattr(exc, "errno", None) == 2003:
-                        return c.empty(model)
-                    raise
-                frames.append(cur.fetch_pandas_all())
+        frames = self._by_ssids(f"SELECT {cols} FROM {self.relation(table)} WHERE REPORTING_LEA IN "
+                                f"({lea_list(leas)}) AND", ssids, lambda cur: cur.fetch_pandas_all())
+        if not frames:
+            return c.empty(model)
         df = pd.concat(frames, ignore_index=True)
         df.columns = [col.lower() for col in df.columns]
         return df if len(df) else c.empty(model)
