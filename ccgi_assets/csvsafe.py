@@ -24,7 +24,7 @@ def _text(s: pd.Series):
     """A text column as an Arrow array (object columns converted once; pyarrow-backed strings as they are)."""
     if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
         s = s.astype("string[pyarrow]")
-    return pa.chunked_array(s.array._pa_array)
+    return pa.array(s)
 
 
 def defuse(df: pd.DataFrame) -> pd.DataFrame:

@@ -163,16 +163,19 @@ def leas_frame(leas) -> pd.DataFrame:
     return pd.DataFrame({"reporting_lea": pd.Series(sorted({str(x) for x in leas}), dtype=str)})
 
 
-def classify_list(ssids: pd.Series, recent: pd.DataFrame | None, lea: str,
-                  where: pd.Series | None = None) -> tuple[pd.Series, dict[str, int]]:
+def enrollment_lea(recent: pd.DataFrame) -> pd.Series:
+    """SSID -> LEA of the most recent enrollment, from :data:`MOST_RECENT_SENR_SQL`'s result (made once for
+    every list of a run)."""
+    return recent.set_index("ssid")["reporting_lea"] if len(recent) else pd.Series(dtype=str)
+
+
+def classify_list(ssids: pd.Series, where: pd.Series, lea: str) -> tuple[pd.Series, dict[str, int]]:
     """Keep the listed students whose most recent enrollment is in ``lea``.
 
-    ``recent`` is :data:`MOST_RECENT_SENR_SQL`'s result for the list. Returns the accepted SSIDs (list order)
+    ``where`` is :func:`enrollment_lea` of the listed students. Returns the accepted SSIDs (list order)
     and counts per rule: ``unknown_ssid`` (no CALPADS enrollment at all) and ``enrolled_in_another_lea``
     (an LEA can only share its own students; where the student is now is never revealed).
     """
-    if where is None:  # ``where``: the same lookup made once for many lists (ssid -> LEA of the most recent enrollment)
-        where = recent.set_index("ssid")["reporting_lea"] if len(recent) else pd.Series(dtype=str)
     lea_of = ssids.map(where)
     unknown = lea_of.isna()
     other = ~unknown & (lea_of != lea)

@@ -88,7 +88,7 @@ def test_current_sinf_is_the_record_without_end_date(share):
 def test_list_validation_keeps_out_other_leas_students_and_unknown_ssids(share):
     listed = pd.Series([STAYER, MOVER, "9999999999", LEFT_STATE])
     rec = recent_of(share, listed).reset_index()
-    accepted, counts = st.classify_list(listed, rec, NORTH)
+    accepted, counts = st.classify_list(listed, st.enrollment_lea(rec), NORTH)
     assert accepted.tolist() == [STAYER, LEFT_STATE]
     assert counts == {"unknown_ssid": 1, "enrolled_in_another_lea": 1}
 

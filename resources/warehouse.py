@@ -114,7 +114,8 @@ class Warehouse(ConfigurableResource):
         lit = lea_list(keys)
         cols = ", ".join(c.columns(model))
         with self._session() as s:
-            names = {t: self._ensure(s, t) for t in c.CONTRACTS if "{" + t + "}" in sql}
+            named = sql + "".join(figures.values())  # asset tables the statement or a figure reads
+            names = {t: self._ensure(s, t) for t in c.CONTRACTS if "{" + t + "}" in named}
             target = self._ensure(s, table)
             text = sql.format(**{rt: share.relation(rt) for rt in RECORD_TYPES}, **names, leas=lit)
             part = f"(SELECT {cols} FROM {target} WHERE reporting_lea IN ({lit}))"

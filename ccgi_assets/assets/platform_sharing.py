@@ -197,13 +197,13 @@ def lea_reports(context: AssetExecutionContext, cmp_match_results: pd.DataFrame,
     matches_all = cmp_match_results[cmp_match_results["reporting_lea"].isin(keys)]
     unmatched = unmatched_cmp_courses(crse, cmp_list, matches_all)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    # every LEA's figures in one pass over the state (group-bys), checked against the contract once; per LEA,
-    # its course_match figures then its student_activity figures
+    # every LEA's figures in one pass over the state (group-bys; each part checked against the contract where it
+    # is made); per LEA, its course_match figures then its student_activity figures
     figures = pd.concat([pf.match_figures_by_lea(keys, matches_all),
                          pf.activity_figures_by_lea(keys, registration_roster, accounts, apps, acts)],
                         ignore_index=True)
-    figures = figures.iloc[figures["reporting_lea"].map({k: i for i, k in enumerate(keys)}).argsort(kind="stable")]
-    figures = c.validate(figures.reset_index(drop=True), c.LeaReportFigure)
+    order = figures["reporting_lea"].map({k: i for i, k in enumerate(keys)}).argsort(kind="stable")
+    figures = figures.iloc[order].reset_index(drop=True)
     figures_by = _by_lea(figures, keys)
     plotly_src = shared_plotly(reports)  # plotly.js written once beside the reports, not into each
     for lea, files in render_lea_reports(keys, matches_all, unmatched, figures, now, lea_names=lea_names,

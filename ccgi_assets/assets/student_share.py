@@ -47,7 +47,7 @@ class _Lists:
         listed = {s for v in self.lists.values() if isinstance(v, tuple) and v[1] is not None for s in v[1].ssids}
         recent = (calpads.query(st.MOST_RECENT_SENR_SQL, frames={"ids": st.ids_frame(sorted(listed))}) if listed
                   else pd.DataFrame({"ssid": [], "reporting_lea": []}, dtype=object))
-        self.where = recent.set_index("ssid")["reporting_lea"] if len(recent) else pd.Series(dtype=object)
+        self.where = st.enrollment_lea(recent)
         self.by_lea = {str(lea): g["ssid"].astype(str) for lea, g in self.enrolled.groupby("reporting_lea", sort=False)}
 
     def students(self, lea: str, model: str) -> tuple[pd.DataFrame, dict]:
@@ -61,7 +61,7 @@ class _Lists:
         path, lst = entry
         if path is None:  # no list yet is a normal state: nobody is shared
             return _rows(lea, model, pd.Series([], dtype=str)), {"listed": 0, "rejected": {}, "list_file": None}
-        ssids, boundary = st.classify_list(pd.Series(lst.ssids, dtype=str), None, lea, where=self.where)
+        ssids, boundary = st.classify_list(pd.Series(lst.ssids, dtype=str), self.where, lea)
         figures = {"listed": int(lst.rows_read), "rejected": {**lst.rejected, **boundary}, "list_file": path.name}
         return _rows(lea, model, ssids), figures
 
